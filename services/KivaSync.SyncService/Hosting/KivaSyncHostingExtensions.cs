@@ -1,0 +1,104 @@
+using KivaSync.SyncService.ActiveCampaign;
+using KivaSync.SyncService.Api;
+using KivaSync.SyncService.Errors;
+using KivaSync.SyncService.Ingest;
+using KivaSync.SyncService.RateLimiting;
+using KivaSync.SyncService.State;
+using KivaSync.SyncService.Sync;
+using KivaSync.SyncService.Telemetry;
+using KivaSync.SyncService.Tenants;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+using StackExchange.Redis;
+
+namespace KivaSync.SyncService.Hosting;
+
+/// <summary>The sync service's wiring, so Program.cs stays ten lines.</summary>
+public static class KivaSyncHostingExtensions
+{
+    /// <summary>Registers options, Redis, the AC client, the ingest pipeline, the workers and gRPC.</summary>
+    public static IHostApplicationBuilder AddKivaSync(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<KivaSyncOptions>()
+            .Bind(builder.Configuration.GetSection(KivaSyncOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KivaSyncOptions>, KivaSyncOptionsValidator>();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            var configuration = RedisConfiguration.Parse(sp.GetRequiredService<IOptions<KivaSyncOptions>>().Value.Redis);
+            // Keep retrying in the background: Redis restarting must not kill the service.
+            configuration.AbortOnConnectFail = false;
+            return ConnectionMultiplexer.Connect(configuration);
+        });
+
+        services.AddSingleton<SyncTelemetry>();
+        services.AddSingleton<TenantRegistry>();
+        services.AddSingleton<StateStore>();
+        services.AddSingleton<TenantRateLimiter>();
+        services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<AcFieldCatalog>();
+        services.AddSingleton<AcClientFactory>();
+        services.AddSingleton<ContactSyncer>();
+        services.AddHostedService<ContactSyncWorker>();
+
+        services.AddHttpClient(AcClientFactory.PipelineName, client => client.Timeout = TimeSpan.FromSeconds(60));
+        services.AddResiliencePipeline(AcClientFactory.PipelineName, pipeline => pipeline
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder()
+                    .Handle<AcTransientException>()
+                    .Handle<HttpRequestException>()
+                    .Handle<TimeoutRejectedException>(),
+                MaxRetryAttempts = 6,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(500),
+                MaxDelay = TimeSpan.FromSeconds(30),
+                // AC's Retry-After wins over our own backoff.
+                DelayGenerator = args => ValueTask.FromResult(
+                    args.Outcome.Exception is AcTransientException { RetryAfter: { } retryAfter } ? retryAfter : (TimeSpan?)null),
+            })
+            .AddTimeout(TimeSpan.FromSeconds(30)));
+
+        services.AddGrpc(options =>
+        {
+            options.Interceptors.Add<ErrorMappingInterceptor>();
+            options.MaxReceiveMessageSize = 16 * 1024 * 1024;
+        });
+        services.AddGrpcHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>Maps the gRPC services and the gRPC health service.</summary>
+    public static WebApplication MapKivaSync(this WebApplication app)
+    {
+        app.MapGrpcService<LogIngestService>();
+        app.MapGrpcService<SyncApiService>();
+        app.MapGrpcHealthChecksService();
+        return app;
+    }
+}
+
+/// <summary>Ready only while Redis answers: without it nothing can be acknowledged.</summary>
+internal sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await redis.GetDatabase().PingAsync();
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("Redis does not answer", e);
+        }
+    }
+}

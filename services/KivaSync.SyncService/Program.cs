@@ -1,0 +1,4 @@
+using KivaSync.SyncService.Hosting;
+
+var app = SyncServer.Create(args);
+app.Run();

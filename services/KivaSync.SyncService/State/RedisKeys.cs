@@ -1,0 +1,56 @@
+namespace KivaSync.SyncService.State;
+
+/// <summary>
+/// Every Redis key of a tenant starts with "ks:{tenant}:": the braces make the tenant the hash tag,
+/// so all of a tenant's keys live on one Redis Cluster slot and its scripts may touch them together.
+/// </summary>
+public readonly record struct RedisKeys(string Tenant)
+{
+    /// <summary>"ks:{tenant}:", the prefix scripts derive their keys from.</summary>
+    public string Prefix => $"ks:{{{Tenant}}}:";
+
+    /// <summary>Tenant-wide counters and state: accepted, newest_ts, week, resync_all.</summary>
+    public string Meta => Prefix + "meta";
+
+    /// <summary>Set of entry identities already taken (16 raw bytes, hex).</summary>
+    public string Seen => Prefix + "seen";
+
+    /// <summary>Sorted set of contacts waiting for a sync (member "c:id" / "l:email", score = first dirty ms).</summary>
+    public string Dirty => Prefix + "dirty";
+
+    /// <summary>Sorted set of contacts a worker is syncing (score = lease deadline ms).</summary>
+    public string InFlight => Prefix + "inflight";
+
+    /// <summary>Hash lower-cased email → member owning it now.</summary>
+    public string EmailIndex => Prefix + "email";
+
+    /// <summary>Set of customer ids.</summary>
+    public string Customers => Prefix + "customers";
+
+    /// <summary>Set of lead emails (lower-cased).</summary>
+    public string Leads => Prefix + "leads";
+
+    /// <summary>Hash reason → count of rejected lines.</summary>
+    public string Rejects => Prefix + "rejects";
+
+    /// <summary>List of the latest rejected lines (JSON), capped.</summary>
+    public string Rejected => Prefix + "rejected";
+
+    /// <summary>Hash AC field title → AC field id.</summary>
+    public string AcFields => Prefix + "ac:fields";
+
+    /// <summary>GCRA state of the AC API budget.</summary>
+    public string RateApi => Prefix + "rl:api";
+
+    /// <summary>Set while AC asked the tenant to back off (429/503 Retry-After).</summary>
+    public string RatePause => Prefix + "rl:pause";
+
+    /// <summary>A contact's state hash, by member ("c:id" or "l:email").</summary>
+    public string Contact(string member) => Prefix + member;
+
+    /// <summary>Member name of a customer.</summary>
+    public static string CustomerMember(string customerId) => "c:" + customerId;
+
+    /// <summary>Member name of a lead.</summary>
+    public static string LeadMember(string emailLowerCase) => "l:" + emailLowerCase;
+}

@@ -1,0 +1,153 @@
+using StackExchange.Redis;
+
+namespace KivaSync.SyncService.State;
+
+/// <summary>How one contact sync ended.</summary>
+public enum SyncOutcome
+{
+    /// <summary>AC accepted the state.</summary>
+    Ok,
+    /// <summary>A transient failure: retried later.</summary>
+    Failed,
+    /// <summary>AC refused the contact for a reason retrying cannot fix.</summary>
+    Skipped,
+}
+
+/// <summary>Tenant-wide figures.</summary>
+public sealed record TenantMeta(long Accepted, long NewestEntryTsMs, string? CurrentWeek, long ResyncAllRequested, long ResyncAllDone);
+
+/// <summary>All reads and writes of folded state and the contact work queue, in Redis.</summary>
+public sealed class StateStore(IConnectionMultiplexer redis)
+{
+    private IDatabase Db => redis.GetDatabase();
+
+    /// <summary>Runs the ingest script for one tenant's part of a batch; returns one code per entry
+    /// (1 accepted, 2 rejected first time, 0 duplicate).</summary>
+    public async Task<int[]> IngestAsync(string tenant, string entriesJson, long nowMs)
+    {
+        var keys = new RedisKeys(tenant);
+        var result = await Db.ScriptEvaluateAsync(LuaScripts.Ingest, [keys.Meta], [keys.Prefix, nowMs, entriesJson]);
+        var codes = (RedisResult[])result!;
+        return Array.ConvertAll(codes, c => (int)c);
+    }
+
+    /// <summary>Claims up to <paramref name="max"/> contacts that are due for a sync.</summary>
+    public async Task<string[]> ClaimAsync(string tenant, long nowMs, TimeSpan debounce, TimeSpan lease, int max)
+    {
+        var keys = new RedisKeys(tenant);
+        var result = await Db.ScriptEvaluateAsync(
+            LuaScripts.Claim,
+            [keys.Dirty, keys.InFlight],
+            [nowMs, (long)debounce.TotalMilliseconds, (long)lease.TotalMilliseconds, max]);
+        return ((RedisResult[])result!).Select(r => (string)r!).ToArray();
+    }
+
+    /// <summary>Reads a contact's state; null when it no longer exists (a lead that merged into a customer).</summary>
+    public async Task<ContactSnapshot?> ReadAsync(string tenant, string member)
+    {
+        var keys = new RedisKeys(tenant);
+        return ContactSnapshot.From(member, await Db.HashGetAllAsync(keys.Contact(member)));
+    }
+
+    /// <summary>Records a sync's outcome and releases the contact's lease; returns the attempt count for failures.</summary>
+    public async Task<long> CompleteAsync(
+        string tenant, string member, SyncOutcome outcome, long nowMs, long syncedVersion,
+        string? acId, string? acEmail, string? error, long retryAtMs)
+    {
+        var keys = new RedisKeys(tenant);
+        var outcomeName = outcome switch
+        {
+            SyncOutcome.Ok => "ok",
+            SyncOutcome.Skipped => "skipped",
+            _ => "failed",
+        };
+        var result = await Db.ScriptEvaluateAsync(
+            LuaScripts.Complete,
+            [keys.Contact(member), keys.InFlight, keys.Dirty],
+            [member, outcomeName, nowMs, syncedVersion, acId ?? "", acEmail ?? "", error ?? "", retryAtMs]);
+        return (long)result;
+    }
+
+    /// <summary>Queues contacts for a sync now; returns how many are queued (already-queued ones count once).</summary>
+    public async Task<int> MarkDirtyAsync(string tenant, IReadOnlyCollection<string> members, long nowMs)
+    {
+        if (members.Count == 0)
+        {
+            return 0;
+        }
+
+        var keys = new RedisKeys(tenant);
+        // NX keeps an earlier dirty time, so a forced resync never delays queued work.
+        await Db.SortedSetAddAsync(keys.Dirty, members.Select(m => new SortedSetEntry(m, nowMs)).ToArray(), SortedSetWhen.NotExists);
+        return members.Count;
+    }
+
+    /// <summary>Every customer and lead of a tenant, as members, in pages.</summary>
+    public async IAsyncEnumerable<string> AllMembersAsync(string tenant)
+    {
+        var keys = new RedisKeys(tenant);
+        await foreach (var id in Db.SetScanAsync(keys.Customers, pageSize: 1000))
+        {
+            yield return RedisKeys.CustomerMember(id!);
+        }
+
+        await foreach (var email in Db.SetScanAsync(keys.Leads, pageSize: 1000))
+        {
+            yield return RedisKeys.LeadMember(email!);
+        }
+    }
+
+    /// <summary>Finds the member that owns an email now (case-insensitive).</summary>
+    public async Task<string?> FindByEmailAsync(string tenant, string email)
+    {
+        var keys = new RedisKeys(tenant);
+        var owner = await Db.HashGetAsync(keys.EmailIndex, email.Trim().ToLowerInvariant());
+        return owner.IsNullOrEmpty ? null : owner.ToString();
+    }
+
+    /// <summary>Whether a customer id is known.</summary>
+    public Task<bool> CustomerExistsAsync(string tenant, string customerId) =>
+        Db.SetContainsAsync(new RedisKeys(tenant).Customers, customerId);
+
+    /// <summary>Whether a contact is queued or being synced.</summary>
+    public async Task<bool> IsPendingAsync(string tenant, string member)
+    {
+        var keys = new RedisKeys(tenant);
+        var batch = Db.CreateBatch();
+        var dirty = batch.SortedSetScoreAsync(keys.Dirty, member);
+        var inFlight = batch.SortedSetScoreAsync(keys.InFlight, member);
+        batch.Execute();
+        return (await dirty).HasValue || (await inFlight).HasValue;
+    }
+
+    /// <summary>Reads the tenant-wide figures.</summary>
+    public async Task<TenantMeta> ReadMetaAsync(string tenant)
+    {
+        var keys = new RedisKeys(tenant);
+        var values = await Db.HashGetAsync(keys.Meta, ["accepted", "newest_ts", "week", "resync_all", "resync_all_done"]);
+        return new TenantMeta(
+            (long?)values[0] ?? 0,
+            (long?)values[1] ?? -1,
+            values[2].IsNullOrEmpty ? null : values[2].ToString(),
+            (long?)values[3] ?? 0,
+            (long?)values[4] ?? 0);
+    }
+
+    /// <summary>Marks that resync-all requests up to <paramref name="generation"/> have been queued.</summary>
+    public Task MarkResyncAllDoneAsync(string tenant, long generation) =>
+        Db.HashSetAsync(new RedisKeys(tenant).Meta, "resync_all_done", generation);
+
+    /// <summary>Rejected-line counts per contract reason.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> ReadRejectCountsAsync(string tenant)
+    {
+        var entries = await Db.HashGetAllAsync(new RedisKeys(tenant).Rejects);
+        return entries.ToDictionary(e => e.Name.ToString(), e => (long)e.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>Contacts waiting and in flight.</summary>
+    public async Task<(long Dirty, long InFlight)> QueueDepthAsync(string tenant)
+    {
+        var keys = new RedisKeys(tenant);
+        return (await Db.SortedSetLengthAsync(keys.Dirty), await Db.SortedSetLengthAsync(keys.InFlight));
+    }
+}

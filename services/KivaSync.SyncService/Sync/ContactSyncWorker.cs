@@ -1,0 +1,105 @@
+using KivaSync.SyncService.State;
+using KivaSync.SyncService.Telemetry;
+using KivaSync.SyncService.Tenants;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace KivaSync.SyncService.Sync;
+
+/// <summary>
+/// Drains each tenant's queue of dirty contacts. Work lives in Redis, not here: a replica claims a
+/// few contacts under a lease, syncs them and records the outcome; if it dies, the lease runs out and
+/// another replica takes the contacts over. When Redis is unreachable the worker pauses.
+/// </summary>
+public sealed class ContactSyncWorker(
+    TenantRegistry tenants,
+    StateStore store,
+    ContactSyncer syncer,
+    IOptions<KivaSyncOptions> options,
+    TimeProvider time,
+    ILogger<ContactSyncWorker> logger) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(tenants.TenantIds.Select(tenant => RunTenantAsync(tenant, stoppingToken)));
+
+    private async Task RunTenantAsync(string tenant, CancellationToken ct)
+    {
+        var sync = options.Value.Sync;
+        var redisBackoff = TimeSpan.FromMilliseconds(250);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await QueueWeeklyResyncAsync(tenant);
+                var members = await store.ClaimAsync(tenant, time.GetUtcNow().ToUnixTimeMilliseconds(), sync.Debounce, sync.Lease, sync.Concurrency);
+                redisBackoff = TimeSpan.FromMilliseconds(250);
+                if (members.Length == 0)
+                {
+                    await Task.Delay(sync.IdlePoll, time, ct);
+                    continue;
+                }
+
+                await Parallel.ForEachAsync(
+                    members,
+                    new ParallelOptions { MaxDegreeOfParallelism = sync.Concurrency, CancellationToken = ct },
+                    async (member, token) => await syncer.SyncAsync(tenant, member, token));
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or RedisServerException)
+            {
+                // Claimed work stays leased in Redis and is taken back when the lease ends.
+                Log.WorkerRedisDown(logger, e, tenant);
+                await DelayQuietly(redisBackoff, ct);
+                redisBackoff = TimeSpan.FromMilliseconds(Math.Min(redisBackoff.TotalMilliseconds * 2, 10_000));
+            }
+            catch (Exception e)
+            {
+                Log.WorkerError(logger, e, tenant);
+                await DelayQuietly(TimeSpan.FromSeconds(1), ct);
+            }
+        }
+    }
+
+    /// <summary>A weekly cycle asks for every contact of the tenant to be synced again (order tags change with the week).</summary>
+    private async Task QueueWeeklyResyncAsync(string tenant)
+    {
+        var meta = await store.ReadMetaAsync(tenant);
+        if (meta.ResyncAllRequested <= meta.ResyncAllDone)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var batch = new List<string>(1000);
+        var queued = 0;
+        await foreach (var member in store.AllMembersAsync(tenant))
+        {
+            batch.Add(member);
+            if (batch.Count == 1000)
+            {
+                queued += await store.MarkDirtyAsync(tenant, batch, now);
+                batch.Clear();
+            }
+        }
+
+        queued += await store.MarkDirtyAsync(tenant, batch, now);
+        await store.MarkResyncAllDoneAsync(tenant, meta.ResyncAllRequested);
+        Log.WeeklyResyncQueued(logger, queued, tenant);
+    }
+
+    private async Task DelayQuietly(TimeSpan delay, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(delay, time, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+}

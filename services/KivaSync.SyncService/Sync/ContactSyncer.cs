@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Net;
+using KivaSync.ServiceDefaults;
+using KivaSync.SyncService.ActiveCampaign;
+using KivaSync.SyncService.State;
+using KivaSync.SyncService.Telemetry;
+using KivaSync.SyncService.Tenants;
+using Microsoft.Extensions.Options;
+using Polly.Timeout;
+
+namespace KivaSync.SyncService.Sync;
+
+/// <summary>
+/// Sends one contact's folded state to AC: contact/sync with the five custom fields, or — when the
+/// customer's email changed since AC last saw it — an update by AC contact id, so no second contact
+/// is ever made. Records the outcome (synced, failed and retried later, or skipped with a reason).
+/// </summary>
+public sealed class ContactSyncer(
+    StateStore store,
+    AcClientFactory clients,
+    AcFieldCatalog fieldCatalog,
+    IOptions<KivaSyncOptions> options,
+    TimeProvider time,
+    SyncTelemetry telemetry,
+    ILogger<ContactSyncer> logger)
+{
+    /// <summary>Syncs one claimed contact and releases its claim, whatever happens.</summary>
+    public async Task SyncAsync(string tenant, string member, CancellationToken ct)
+    {
+        var snapshot = await store.ReadAsync(tenant, member);
+        if (snapshot is null)
+        {
+            await store.CompleteAsync(tenant, member, SyncOutcome.Ok, Now(), 0, null, null, null, 0);
+            return;
+        }
+
+        using var activity = telemetry.Source.StartActivity(SyncTelemetry.Spans.SyncContact, ActivityKind.Internal, ParentOf(snapshot));
+        activity?.SetTag(SyncTelemetry.Tags.Tenant, tenant);
+        activity?.SetTag(SyncTelemetry.Tags.Member, snapshot.IsCustomer ? "customer" : "lead");
+        activity?.SetTag(SyncTelemetry.Tags.Email, Redaction.Email(snapshot.Email));
+        var (outcome, error, contact) = await TrySyncAsync(tenant, snapshot, ct);
+        activity?.SetTag(SyncTelemetry.Tags.Outcome, outcome.ToString());
+        telemetry.ContactSyncs.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.Outcome, outcome.ToString()));
+
+        var now = Now();
+        switch (outcome)
+        {
+            case SyncOutcome.Ok:
+                await store.CompleteAsync(tenant, member, outcome, now, snapshot.Version, contact!.Id, snapshot.Email, null, 0);
+                break;
+            case SyncOutcome.Skipped:
+                activity?.SetStatus(ActivityStatusCode.Error, error);
+                Log.SyncSkipped(logger, tenant, Redaction.Email(snapshot.Email), error!);
+                await store.CompleteAsync(tenant, member, outcome, now, snapshot.Version, snapshot.AcId, snapshot.AcEmail, error, 0);
+                break;
+            default:
+                activity?.SetStatus(ActivityStatusCode.Error, error);
+                var attempts = long.TryParse(snapshot.Get(ContactSnapshot.Fields.Attempts), out var a) ? a + 1 : 1;
+                var delay = RetryDelay(attempts);
+                await store.CompleteAsync(tenant, member, outcome, now, snapshot.Version, snapshot.AcId, snapshot.AcEmail, error, now + (long)delay.TotalMilliseconds);
+                Log.SyncFailed(logger, tenant, attempts, delay, error!);
+                break;
+        }
+    }
+
+    private async Task<(SyncOutcome Outcome, string? Error, AcContact? Contact)> TrySyncAsync(string tenant, ContactSnapshot snapshot, CancellationToken ct)
+    {
+        try
+        {
+            var client = clients.For(tenant);
+            var fieldValues = new List<KeyValuePair<string, string>>();
+            if (snapshot.IsCustomer)
+            {
+                var ids = await fieldCatalog.EnsureAsync(tenant, client, ct);
+                AddField(fieldValues, ids, AcCustomFields.CustomerStatus, snapshot.Get(ContactSnapshot.Fields.Status));
+                AddField(fieldValues, ids, AcCustomFields.NextDelivery, snapshot.Get(ContactSnapshot.Fields.NextDelivery));
+                AddField(fieldValues, ids, AcCustomFields.CancelledOn, snapshot.Get(ContactSnapshot.Fields.CancelledOn));
+                AddField(fieldValues, ids, AcCustomFields.Schedule, snapshot.Get(ContactSnapshot.Fields.Schedule));
+                AddField(fieldValues, ids, AcCustomFields.BoxName, snapshot.Get(ContactSnapshot.Fields.Box));
+            }
+
+            var input = new AcContactInput(
+                snapshot.Email,
+                snapshot.Get(ContactSnapshot.Fields.FirstName),
+                snapshot.Get(ContactSnapshot.Fields.LastName),
+                snapshot.Get(ContactSnapshot.Fields.Phone),
+                fieldValues);
+
+            AcContact? contact = null;
+            if (snapshot.AcId is { } acId && !string.Equals(snapshot.AcEmail?.Trim(), snapshot.Email.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                try
+                {
+                    // The email changed: update the contact AC already has, by id.
+                    contact = await client.UpdateContactAsync(acId, input, ct);
+                }
+                catch (AcRequestException e) when (e.Status == HttpStatusCode.UnprocessableEntity && e.Code == "duplicate")
+                {
+                    // AC already has another contact with the new email: that one is this person now.
+                    contact = null;
+                }
+            }
+
+            contact ??= await client.SyncContactAsync(input, ct);
+            return (SyncOutcome.Ok, null, contact);
+        }
+        catch (AcRequestException e) when (e.Status == HttpStatusCode.UnprocessableEntity && e.Code == "related_missing")
+        {
+            // A field we cached was deleted in AC: find or make it again on the next attempt.
+            await fieldCatalog.InvalidateAsync(tenant);
+            return (SyncOutcome.Failed, e.Message, null);
+        }
+        catch (AcRequestException e) when (e.Status == HttpStatusCode.Forbidden)
+        {
+            return (SyncOutcome.Failed, $"AC refused the tenant's API key (403); check KivaSync:Tenants:{tenant}:ApiKey", null);
+        }
+        catch (AcRequestException e) when (e.Status is HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadRequest)
+        {
+            // AC refuses this contact's data (e.g. an email or value it does not take): retrying cannot help.
+            return (SyncOutcome.Skipped, e.Message, null);
+        }
+        catch (AcRequestException e)
+        {
+            return (SyncOutcome.Failed, e.Message, null);
+        }
+        catch (Exception e) when (e is AcTransientException or HttpRequestException or TimeoutRejectedException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return (SyncOutcome.Failed, e.Message, null);
+        }
+    }
+
+    private static void AddField(List<KeyValuePair<string, string>> values, IReadOnlyDictionary<string, string> ids, AcFieldDefinition field, string? value)
+    {
+        // Never logged: never sent. Logged as null: "" clears the field in AC.
+        if (value is not null)
+        {
+            values.Add(new(ids[field.Title], value));
+        }
+    }
+
+    private TimeSpan RetryDelay(long attempts)
+    {
+        var max = options.Value.Sync.MaxRetryDelay;
+        var seconds = Math.Min(Math.Pow(2, Math.Min(attempts, 20)), max.TotalSeconds);
+        return TimeSpan.FromSeconds(seconds * (0.5 + (Random.Shared.NextDouble() / 2)));
+    }
+
+    private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static ActivityContext ParentOf(ContactSnapshot snapshot) =>
+        snapshot.Get(ContactSnapshot.Fields.TraceParent) is { } tp && ActivityContext.TryParse(tp, null, isRemote: true, out var context)
+            ? context
+            : default;
+}

@@ -1,0 +1,72 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace KivaSync.SyncService.Tenants;
+
+/// <summary>The sync service's configuration, section "KivaSync".</summary>
+public sealed class KivaSyncOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "KivaSync";
+
+    /// <summary>Redis: a StackExchange.Redis configuration string ("host:port,password=...") or a redis:// URL.</summary>
+    [Required]
+    public string Redis { get; set; } = "127.0.0.1:6379";
+
+    /// <summary>Tenants by id; each has its own AC account.</summary>
+    public Dictionary<string, TenantOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>How the workers pace contact syncs.</summary>
+    [Required]
+    public SyncWorkerOptions Sync { get; set; } = new();
+}
+
+/// <summary>One tenant's ActiveCampaign settings.</summary>
+public sealed class TenantOptions
+{
+    /// <summary>The AC API URL, e.g. https://ACCOUNT.api-us1.com (paths under /api/3/ are appended).</summary>
+    [Required]
+    public string ApiUrl { get; set; } = "";
+
+    /// <summary>The AC API key (header Api-Token). A secret: never logged.</summary>
+    [Required]
+    public string ApiKey { get; set; } = "";
+
+    /// <summary>Event tracking endpoint; AC's is https://trackcmp.net/event.</summary>
+    public string TrackingUrl { get; set; } = "https://trackcmp.net/event";
+
+    /// <summary>Event tracking account id (actid).</summary>
+    public string? TrackingAccountId { get; set; }
+
+    /// <summary>Event tracking key (not the API key). A secret: never logged.</summary>
+    public string? TrackingKey { get; set; }
+
+    /// <summary>The account's web app URL, e.g. https://ACCOUNT.activehosted.com; derived from ApiUrl when empty.</summary>
+    public string? AccountWebUrl { get; set; }
+
+    /// <summary>AC API requests per second this tenant may use, shared by all replicas (AC allows 5 per account).</summary>
+    [Range(0.1, 10_000)]
+    public double RequestsPerSecond { get; set; } = 5;
+
+    /// <summary>An entry older than this when processed is historical.</summary>
+    public TimeSpan LiveThreshold { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>Contact-sync pacing.</summary>
+public sealed class SyncWorkerOptions
+{
+    /// <summary>How long a contact stays dirty before it is synced, so a burst of entries makes one sync.</summary>
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a worker holds a claimed contact before another replica may take it over.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Contacts synced concurrently per tenant per replica.</summary>
+    [Range(1, 64)]
+    public int Concurrency { get; set; } = 4;
+
+    /// <summary>Pause between polls when a tenant has nothing to do.</summary>
+    public TimeSpan IdlePoll { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest wait before retrying a contact whose sync failed.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+}

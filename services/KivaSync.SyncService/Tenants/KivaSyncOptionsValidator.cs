@@ -1,0 +1,53 @@
+using KivaSync.SystemLog;
+using Microsoft.Extensions.Options;
+
+namespace KivaSync.SyncService.Tenants;
+
+/// <summary>Checks at start-up what data annotations cannot: tenant ids and URLs.</summary>
+internal sealed class KivaSyncOptionsValidator : IValidateOptions<KivaSyncOptions>
+{
+    public ValidateOptionsResult Validate(string? name, KivaSyncOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var (id, tenant) in options.Tenants)
+        {
+            if (!SystemLogParser.IsValidTenant(id))
+            {
+                failures.Add($"KivaSync:Tenants:{id}: a tenant id must match [a-z0-9][a-z0-9-]{{0,62}}");
+            }
+
+            CheckUrl(failures, id, nameof(TenantOptions.ApiUrl), tenant.ApiUrl, required: true);
+            CheckUrl(failures, id, nameof(TenantOptions.TrackingUrl), tenant.TrackingUrl, required: false);
+            CheckUrl(failures, id, nameof(TenantOptions.AccountWebUrl), tenant.AccountWebUrl, required: false);
+            if (string.IsNullOrWhiteSpace(tenant.ApiKey))
+            {
+                failures.Add($"KivaSync:Tenants:{id}:ApiKey is required");
+            }
+
+            if (tenant.RequestsPerSecond is <= 0 or > 10_000)
+            {
+                failures.Add($"KivaSync:Tenants:{id}:RequestsPerSecond must be in (0, 10000]");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckUrl(List<string> failures, string tenant, string key, string? value, bool required)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (required)
+            {
+                failures.Add($"KivaSync:Tenants:{tenant}:{key} is required");
+            }
+
+            return;
+        }
+
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            failures.Add($"KivaSync:Tenants:{tenant}:{key} must be an absolute http(s) URL");
+        }
+    }
+}
