@@ -1,5 +1,9 @@
+using System.Net;
 using KivaSync.ServiceDefaults;
 using KivaSync.SyncService.Telemetry;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KivaSync.SyncService.Hosting;
 
@@ -24,5 +28,23 @@ public static class SyncServer
         app.MapKivaSync();
         app.MapDefaultEndpoints();
         return app;
+    }
+
+    /// <summary>
+    /// Starts the service in-process on 127.0.0.1 and a free port (HTTP/2 without TLS) with the given
+    /// configuration on top of appsettings.json; returns the running app and its address.
+    /// </summary>
+    public static async Task<(WebApplication App, Uri Address)> StartLocalAsync(
+        IEnumerable<KeyValuePair<string, string?>> settings, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
+    {
+        var app = Create([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+            configure?.Invoke(builder);
+        });
+        await app.StartAsync(ct);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, new Uri(address));
     }
 }

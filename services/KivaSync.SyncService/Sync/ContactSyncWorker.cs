@@ -21,7 +21,9 @@ public sealed class ContactSyncWorker(
 {
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(tenants.TenantIds.Select(tenant => RunTenantAsync(tenant, stoppingToken)));
+        options.Value.Sync.Enabled
+            ? Task.WhenAll(tenants.TenantIds.Select(tenant => RunTenantAsync(tenant, stoppingToken)))
+            : Task.CompletedTask;
 
     private async Task RunTenantAsync(string tenant, CancellationToken ct)
     {

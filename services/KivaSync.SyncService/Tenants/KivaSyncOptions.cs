@@ -54,6 +54,9 @@ public sealed class TenantOptions
 /// <summary>Contact-sync pacing.</summary>
 public sealed class SyncWorkerOptions
 {
+    /// <summary>False makes an ingest-only replica: it accepts entries but sends nothing to AC.</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>How long a contact stays dirty before it is synced, so a burst of entries makes one sync.</summary>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(500);
 
