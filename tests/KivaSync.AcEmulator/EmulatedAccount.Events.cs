@@ -1,0 +1,159 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace KivaSync.AcEmulator;
+
+// Event tracking: the API switch, registered names, and the tracking endpoint (trackcmp.net/event).
+public sealed partial class EmulatedAccount
+{
+    /// <summary>AC takes event names of at most 32 characters.</summary>
+    public const int MaxEventNameLength = 32;
+
+    private readonly List<string> _eventNames = [];
+    private readonly List<EmulatedEvent> _events = [];
+    private bool _eventTrackingEnabled;
+
+    /// <summary>Whether event tracking is switched on (PUT /api/3/eventTracking).</summary>
+    public bool EventTrackingEnabled
+    {
+        get { lock (_gate) { return _eventTrackingEnabled; } }
+        set { lock (_gate) { _eventTrackingEnabled = value; } }
+    }
+
+    /// <summary>Registered event names, in registration order.</summary>
+    public IReadOnlyList<string> EventNames()
+    {
+        lock (_gate) { return [.. _eventNames]; }
+    }
+
+    /// <summary>Events AC accepted ("Event spawned"), oldest first.</summary>
+    public IReadOnlyList<EmulatedEvent> Events()
+    {
+        lock (_gate) { return [.. _events]; }
+    }
+
+    private ApiResult GetEventTracking() =>
+        ApiResult.Ok(new JsonObject { ["eventTracking"] = new JsonObject { ["enabled"] = _eventTrackingEnabled } });
+
+    private ApiResult SetEventTracking(JsonNode? root)
+    {
+        var e = AcJson.Envelope(root, "eventTracking");
+        if (!e.ContainsKey("enabled"))
+        {
+            return ApiResult.Unprocessable("field_missing", "Enabled is required.", "/data/attributes/enabled");
+        }
+
+        if (AcJson.Bool(e["enabled"]) is not { } enabled)
+        {
+            return ApiResult.Unprocessable("field_invalid", "Enabled must be true or false.", "/data/attributes/enabled");
+        }
+
+        _eventTrackingEnabled = enabled;
+        return GetEventTracking();
+    }
+
+    private ApiResult ListEventNames(IQueryCollection q) =>
+        ApiResult.Ok(AcJson.Page(_eventNames, q, "eventTrackingEvents", n => new JsonObject { ["name"] = n }));
+
+    private ApiResult CreateEventName(JsonNode? root)
+    {
+        var name = AcJson.Text(AcJson.Envelope(root, "eventTrackingEvent")["name"])?.Trim();
+        if (string.IsNullOrEmpty(name))
+        {
+            return ApiResult.Unprocessable("field_missing", "Name is required.", "/data/attributes/name");
+        }
+
+        if (name.Length > MaxEventNameLength)
+        {
+            return ApiResult.Unprocessable("field_invalid", "Event names are at most 32 characters.", "/data/attributes/name");
+        }
+
+        if (_eventNames.Exists(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)))
+        {
+            return ApiResult.Unprocessable("duplicate", "An event with this name already exists.", "/data/attributes/name");
+        }
+
+        _eventNames.Add(name);
+        return ApiResult.Created(new JsonObject { ["eventTrackingEvent"] = new JsonObject { ["name"] = name } });
+    }
+
+    /// <summary>Answers one tracking post (form fields already read). Never rate limited, never failed by fault injection.</summary>
+    internal async Task HandleEventAsync(HttpContext context, IFormCollection form)
+    {
+        ApiResult result;
+        DateTimeOffset at;
+        TimeSpan latency;
+        lock (_gate)
+        {
+            at = _time.GetUtcNow();
+            latency = _latency;
+            result = TrackEvent(form, at);
+        }
+
+        if (latency > TimeSpan.Zero)
+        {
+            await Task.Delay(latency, _time, context.RequestAborted);
+        }
+
+        Record(context.Request.Method, "/event", context.Request.QueryString.Value ?? "", result.Status, at, body: null);
+        await WriteAsync(context, result);
+    }
+
+    internal static ApiResult EventRefused(string message) =>
+        ApiResult.Ok(new JsonObject { ["success"] = 0, ["message"] = message });
+
+    private ApiResult TrackEvent(IFormCollection form, DateTimeOffset at)
+    {
+        if (!string.Equals(form["key"].ToString(), EventKey, StringComparison.Ordinal))
+        {
+            return EventRefused("Invalid key");
+        }
+
+        var name = form["event"].ToString();
+        if (name.Length == 0)
+        {
+            return EventRefused("An event name is required");
+        }
+
+        if (name.Length > MaxEventNameLength)
+        {
+            return EventRefused("Event names are at most 32 characters");
+        }
+
+        if (!_eventTrackingEnabled)
+        {
+            return EventRefused("Event tracking is not enabled for this account");
+        }
+
+        var registered = _eventNames.Find(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
+        if (registered is null)
+        {
+            return EventRefused("Event name is not registered");
+        }
+
+        string? email;
+        try
+        {
+            email = AcJson.Text(JsonNode.Parse(form["visit"].ToString())?["email"])?.Trim();
+        }
+        catch (JsonException)
+        {
+            email = null;
+        }
+
+        if (string.IsNullOrEmpty(email))
+        {
+            return EventRefused("visit must be JSON with an email");
+        }
+
+        if (!_contactsByEmail.TryGetValue(email, out var contact))
+        {
+            return EventRefused("No contact with this email");
+        }
+
+        var data = form.TryGetValue("eventdata", out var eventData) ? eventData.ToString() : null;
+        _events.Add(new EmulatedEvent(registered, email, data, at, contact.Id));
+        return ApiResult.Ok(new JsonObject { ["success"] = 1, ["message"] = "Event spawned" });
+    }
+}
