@@ -22,9 +22,12 @@ public sealed partial class AcEmulatorHost : IAsyncDisposable
     private readonly ILogger _logger;
     private int _disposed;
 
-    private AcEmulatorHost(WebApplication app, Uri baseAddress)
+    private readonly TimeProvider _time;
+
+    private AcEmulatorHost(WebApplication app, Uri baseAddress, TimeProvider time)
     {
         _app = app;
+        _time = time;
         BaseAddress = baseAddress;
         _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KivaSync.AcEmulator");
     }
@@ -36,10 +39,17 @@ public sealed partial class AcEmulatorHost : IAsyncDisposable
     public Uri TrackingUrl => new(BaseAddress, "event");
 
     /// <summary>Starts on 127.0.0.1 with a free port.</summary>
-    public static Task<AcEmulatorHost> StartAsync(CancellationToken ct = default) => StartAsync(0, quiet: true, ct);
+    public static Task<AcEmulatorHost> StartAsync(CancellationToken ct = default) => StartAsync(0, quiet: true, TimeProvider.System, ct);
+
+    /// <summary>
+    /// Starts on 127.0.0.1 with a free port, reading time from time: the rate-limit windows and the
+    /// stamps (cdate, ReceivedAt, ...) follow it, so a test can hold or advance the clock.
+    /// Latency is always real (wall-clock) time.
+    /// </summary>
+    public static Task<AcEmulatorHost> StartAsync(TimeProvider time, CancellationToken ct = default) => StartAsync(0, quiet: true, time, ct);
 
     /// <summary>Starts on 127.0.0.1:port (0 = a free port). quiet keeps logging to warnings (tests).</summary>
-    internal static async Task<AcEmulatorHost> StartAsync(int port, bool quiet, CancellationToken ct)
+    internal static async Task<AcEmulatorHost> StartAsync(int port, bool quiet, TimeProvider time, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -58,7 +68,7 @@ public sealed partial class AcEmulatorHost : IAsyncDisposable
         app.Run(context => host!.HandleAsync(context));
         await app.StartAsync(ct);
         var address = new Uri(app.Urls.First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
-        host = new AcEmulatorHost(app, address);
+        host = new AcEmulatorHost(app, address, time);
         Log.Listening(host._logger, address);
         return host;
     }
@@ -89,7 +99,7 @@ public sealed partial class AcEmulatorHost : IAsyncDisposable
                 throw new ArgumentException("Another account already has actid " + actId + ".", nameof(actId));
             }
 
-            var account = new EmulatedAccount(name, apiToken, actId, eventKey, requestsPerSecond, TimeProvider.System,
+            var account = new EmulatedAccount(name, apiToken, actId, eventKey, requestsPerSecond, _time,
                 _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KivaSync.AcEmulator." + name), _stopping.Token);
             _accounts[name] = account;
             Log.AccountAdded(_logger, name, actId, requestsPerSecond);

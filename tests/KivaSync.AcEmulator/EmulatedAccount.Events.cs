@@ -93,7 +93,7 @@ public sealed partial class EmulatedAccount
 
         if (latency > TimeSpan.Zero)
         {
-            await Task.Delay(latency, _time, context.RequestAborted);
+            await Task.Delay(latency, context.RequestAborted);
         }
 
         Record(context.Request.Method, "/event", context.Request.QueryString.Value ?? "", result.Status, at, body: null);

@@ -154,7 +154,7 @@ public sealed partial class EmulatedAccount
 
         if (latency > TimeSpan.Zero)
         {
-            await Task.Delay(latency, _time, ct);
+            await Task.Delay(latency, ct);
         }
 
         Record(request.Method, path, request.QueryString.Value ?? "", result.Status, at, body.Length == 0 ? null : body);

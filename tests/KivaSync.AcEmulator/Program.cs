@@ -46,7 +46,7 @@ void Stop(PosixSignalContext signal)
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-await using var host = await AcEmulatorHost.StartAsync(port, quiet: false, stop.Token);
+await using var host = await AcEmulatorHost.StartAsync(port, quiet: false, TimeProvider.System, stop.Token);
 foreach (var a in accounts)
 {
     host.AddAccount(a[0], a[1], a[2], a[3], a.Length == 5 ? int.Parse(a[4], System.Globalization.CultureInfo.InvariantCulture) : 5);
