@@ -22,6 +22,8 @@ public static class SyncServer
         });
         builder.AddServiceDefaults(SyncTelemetry.Name);
         builder.AddKivaSync();
+        // gRPC without TLS inside the cluster needs HTTP/2 with prior knowledge on every endpoint.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
         configure?.Invoke(builder);
 
         var app = builder.Build();
