@@ -174,6 +174,29 @@ public sealed class ContactSyncTests : IAsyncLifetime
         Assert.Empty(account.Contacts());
     }
 
+    [Fact]
+    public async Task ForceResync_SyncedCustomer_SendsItAgainAndWeeklyCycleAloneDoesNot()
+    {
+        await using var service = await StartServiceAsync();
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1,
+            """{"ts":"2024-06-03T14:22:05Z","customer":{"id":"1","email":"a@example.com"},"attrs":{"status":"Active"}}"""));
+        var first = await WaitForSyncedAsync(service, "1");
+        int Syncs() => account.Requests().Count(r => r.Path.EndsWith("/contact/sync", StringComparison.Ordinal));
+
+        // A weekly cycle resyncs everyone, but a contact whose AC data cannot have changed costs no request.
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 300, 2,
+            """{"ts":"2024-06-06T23:00:00Z","event":"Weekly cycle completed","week":"2024-W24"}"""));
+        await Task.Delay(500);
+        var afterCycle = Syncs();
+        var response = await service.Api.ForceResyncAsync(new ForceResyncRequest { Tenant = Tenant, CustomerIds = { "1" } });
+        var forced = await WaitForSyncedAsync(service, "1", minVersionAfter: first.LastSynced.ToDateTimeOffset());
+
+        Assert.Equal(1, afterCycle);
+        Assert.Equal(1u, response.Queued);
+        Assert.Equal(2, Syncs());
+        Assert.Equal(first.AcContactId, forced.AcContactId);
+    }
+
     internal static async Task<CustomerSyncStatus> WaitForSyncedAsync(
         ServiceHarness service, string customerId, DateTimeOffset? minVersionAfter = null, TimeSpan? timeout = null)
     {

@@ -81,7 +81,7 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
             }
         }
 
-        response.Queued = (uint)await store.MarkDirtyAsync(request.Tenant, members, now);
+        response.Queued = (uint)await store.MarkDirtyAsync(request.Tenant, members, now, force: true);
         return response;
     }
 

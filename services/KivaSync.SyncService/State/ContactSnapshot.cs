@@ -32,6 +32,7 @@ public sealed record ContactSnapshot(string Member, IReadOnlyDictionary<string, 
         public const string SyncState = "state";
         public const string Error = "error";
         public const string Attempts = "attempts";
+        public const string Force = "force";
     }
 
     /// <summary>True for a customer ("c:id"), false for a lead ("l:email").</summary>
@@ -57,6 +58,10 @@ public sealed record ContactSnapshot(string Member, IReadOnlyDictionary<string, 
 
     /// <summary>The email AC knows the contact by, once synced.</summary>
     public string? AcEmail => string.IsNullOrEmpty(Get(Fields.AcEmail)) ? null : Get(Fields.AcEmail);
+
+    /// <summary>True when AC already has this exact state and nobody forced a resync: no request is needed.</summary>
+    public bool IsUpToDateInAc =>
+        Get(Fields.SyncState) == "ok" && SyncedVersion >= Version && AcId is not null && Get(Fields.Force) != "1";
 
     /// <summary>Builds a snapshot from HGETALL; null when the hash does not exist.</summary>
     public static ContactSnapshot? From(string member, HashEntry[] entries)

@@ -69,7 +69,8 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     }
 
     /// <summary>Queues contacts for a sync now; returns how many are queued (already-queued ones count once).</summary>
-    public async Task<int> MarkDirtyAsync(string tenant, IReadOnlyCollection<string> members, long nowMs)
+    /// <param name="force">True for an operator's resync: AC is called even if it already has the latest state.</param>
+    public async Task<int> MarkDirtyAsync(string tenant, IReadOnlyCollection<string> members, long nowMs, bool force = false)
     {
         if (members.Count == 0)
         {
@@ -77,6 +78,14 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         }
 
         var keys = new RedisKeys(tenant);
+        if (force)
+        {
+            var batch = Db.CreateBatch();
+            var writes = members.Select(m => batch.HashSetAsync(keys.Contact(m), ContactSnapshot.Fields.Force, "1")).ToArray();
+            batch.Execute();
+            await Task.WhenAll(writes);
+        }
+
         // NX keeps an earlier dirty time, so a forced resync never delays queued work.
         await Db.SortedSetAddAsync(keys.Dirty, members.Select(m => new SortedSetEntry(m, nowMs)).ToArray(), SortedSetWhen.NotExists);
         return members.Count;

@@ -34,6 +34,14 @@ public sealed class ContactSyncer(
             return;
         }
 
+        if (snapshot.IsUpToDateInAc)
+        {
+            // E.g. a weekly cycle's resync of a contact whose AC data cannot have changed: no request.
+            var lastSynced = long.TryParse(snapshot.Get(ContactSnapshot.Fields.SyncedAt), out var at) ? at : Now();
+            await store.CompleteAsync(tenant, member, SyncOutcome.Ok, lastSynced, snapshot.Version, snapshot.AcId, snapshot.AcEmail, null, 0);
+            return;
+        }
+
         using var activity = telemetry.Source.StartActivity(SyncTelemetry.Spans.SyncContact, ActivityKind.Internal, ParentOf(snapshot));
         activity?.SetTag(SyncTelemetry.Tags.Tenant, tenant);
         activity?.SetTag(SyncTelemetry.Tags.Member, snapshot.IsCustomer ? "customer" : "lead");

@@ -11,6 +11,7 @@ end
 redis.call('ZREM', KEYS[2], ARGV[1])
 if ARGV[2] == 'ok' then
   redis.call('HSET', KEYS[1], 'synced_at', ARGV[3], 'synced_ver', ARGV[4], 'ac_id', ARGV[5], 'ac_email', ARGV[6], 'state', 'ok', 'error', '', 'attempts', 0)
+  redis.call('HDEL', KEYS[1], 'force')
 elseif ARGV[2] == 'skipped' then
   redis.call('HSET', KEYS[1], 'synced_ver', ARGV[4], 'state', 'skipped', 'error', ARGV[7], 'attempts', 0)
   if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'ac_id', ARGV[5], 'ac_email', ARGV[6]) end
