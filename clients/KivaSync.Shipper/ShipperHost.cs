@@ -37,8 +37,10 @@ public static class ShipperHost
         builder.Services.AddHostedService<ShipperWorker>();
         builder.Services.AddHostedService<HealthServer>();
         // The host must give the drain its full grace period before it gives up on stopping.
-        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShipperOptions>>((host, shipper) =>
-            host.ShutdownTimeout = shipper.Value.DrainTimeout + TimeSpan.FromSeconds(5));
+        // Read from configuration, not the validated options, so a bad setting fails at start, not at Build().
+        builder.Services.AddOptions<HostOptions>().Configure<IConfiguration>((host, configuration) =>
+            host.ShutdownTimeout = (configuration.GetSection(ShipperOptions.SectionName).GetValue<TimeSpan?>(nameof(ShipperOptions.DrainTimeout))
+                ?? new ShipperOptions().DrainTimeout) + TimeSpan.FromSeconds(5));
         return builder;
     }
 

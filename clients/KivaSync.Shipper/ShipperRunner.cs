@@ -62,7 +62,7 @@ public sealed class ShipperRunner : IAsyncDisposable
     private volatile TrackedFile[] _snapshot = [];
     private volatile bool _connected;
     private volatile bool _draining;
-    private long _disconnectedSinceTicks;
+    private long _failingSinceTicks;
     private long _lastAckTicks;
     private volatile string? _lastError;
     private readonly CancellationTokenSource _drainCts = new();
@@ -108,7 +108,6 @@ public sealed class ShipperRunner : IAsyncDisposable
             MaxReceiveMessageSize = 16 * 1024 * 1024,
         });
         _client = new LogIngest.LogIngestClient(_channel);
-        _disconnectedSinceTicks = _time.GetUtcNow().UtcTicks;
     }
 
     /// <summary>Path of the checkpoint file.</summary>
@@ -225,10 +224,11 @@ public sealed class ShipperRunner : IAsyncDisposable
         var files = _snapshot.Select(f => new ShippedFileStatus(f.Path, f.Fingerprint, f.Tenant, f.Acked, f.ReadOffset, f.IsArchive ? null : f.LastLength, f.OrphanedSince is not null)).ToList();
         var inFlight = Volatile.Read(ref _inFlightCount);
         var lastAck = Interlocked.Read(ref _lastAckTicks);
-        var downSince = Interlocked.Read(ref _disconnectedSinceTicks);
-        var healthy = _connected
-            ? inFlight == 0 || lastAck == 0 || now.UtcTicks - lastAck < _options.UnhealthyAfter.Ticks
-            : now.UtcTicks - downSince < _options.UnhealthyAfter.Ticks;
+        var failingSince = Interlocked.Read(ref _failingSinceTicks);
+        var oldestSent = _inFlight.TryPeek(out var oldest) ? oldest.SentAt : now;
+        // Unhealthy once the stream has kept failing, or a batch has waited for its acknowledgement, too long.
+        var healthy = (failingSince == 0 || now.UtcTicks - failingSince < _options.UnhealthyAfter.Ticks) &&
+            now - oldestSent < _options.UnhealthyAfter;
         return new ShipperStatus(_connected, healthy, lastAck == 0 ? null : new DateTimeOffset(lastAck, TimeSpan.Zero), _lastError, inFlight, files);
     }
 
@@ -283,9 +283,10 @@ public sealed class ShipperRunner : IAsyncDisposable
             attempt = acked ? 1 : attempt + 1;
             var root = failure is StreamFailedException sf ? sf.InnerException! : failure;
             _lastError = root.Message;
-            var delay = ReconnectDelay(attempt, root);
+            Interlocked.CompareExchange(ref _failingSinceTicks, _time.GetUtcNow().UtcTicks, 0);
+            var delay = ReconnectDelay(_options, attempt, root, Random.Shared);
             _metrics.Retries.Add(1);
-            if (root is RpcException { StatusCode: StatusCode.FailedPrecondition or StatusCode.InvalidArgument or StatusCode.Unauthenticated or StatusCode.PermissionDenied } refused)
+            if (IsRefusal(root) && root is RpcException refused)
             {
                 Log.StreamRefused(_logger, refused.StatusCode.ToString(), refused.Status.Detail, (long)delay.TotalMilliseconds);
             }
@@ -322,7 +323,11 @@ public sealed class ShipperRunner : IAsyncDisposable
         var state = new StreamState(new SemaphoreSlim(_options.MaxInFlightBatches, _options.MaxInFlightBatches));
         using var window = state.Window;
         using var call = _client.Ship(headers, cancellationToken: streamCts.Token);
-        _connected = true;
+        _ = call.ResponseHeadersAsync.ContinueWith(
+            headersTask => _connected |= headersTask.IsCompletedSuccessfully && !streamCts.IsCancellationRequested,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         var receive = ReceiveAsync(call.ResponseStream, state, streamCts.Token);
         var send = PumpAsync(call.RequestStream, state, streamCts.Token);
         var first = await Task.WhenAny(receive, send);
@@ -351,7 +356,6 @@ public sealed class ShipperRunner : IAsyncDisposable
         finally
         {
             _connected = false;
-            Interlocked.Exchange(ref _disconnectedSinceTicks, _time.GetUtcNow().UtcTicks);
         }
     }
 
@@ -445,9 +449,11 @@ public sealed class ShipperRunner : IAsyncDisposable
 
             _metrics.BatchesAcked.Add(1);
             Interlocked.Exchange(ref _lastAckTicks, _time.GetUtcNow().UtcTicks);
+            Interlocked.Exchange(ref _failingSinceTicks, 0);
             if (!state.Acked)
             {
                 state.Acked = true;
+                _connected = true;
                 _lastError = null;
                 Log.Connected(_logger, _options.ServiceUrl!);
             }
@@ -510,6 +516,15 @@ public sealed class ShipperRunner : IAsyncDisposable
             EntryBatch? batch;
             try
             {
+                if (file.Bytes is PlainFileSource plain && plain.Length < file.ReadOffset)
+                {
+                    // Truncated since the last look: never read new content as if it continued the old file.
+                    Log.Truncated(_logger, file.Path, file.Fingerprint, file.ReadOffset);
+                    file.DetachSource();
+                    file.OrphanedSince ??= now;
+                    continue;
+                }
+
                 batch = file.TryBuildBatch(_limits, now, _metrics);
             }
             catch (IOException ex)
@@ -569,24 +584,29 @@ public sealed class ShipperRunner : IAsyncDisposable
         }
     }
 
-    private TimeSpan ReconnectDelay(int attempt, Exception failure)
+    /// <summary>
+    /// Exponential backoff with "equal jitter" (half fixed, half random, so a fleet spreads out), capped at
+    /// ReconnectMaxDelay; the longest delay for a refusal (bad tenant, bad batch, bad token), which a retry will not fix
+    /// soon; never sooner than the service's retry-after-ms trailer asks (plus up to 10% jitter, at most 10 minutes).
+    /// </summary>
+    internal static TimeSpan ReconnectDelay(ShipperOptions options, int attempt, Exception failure, Random random)
     {
-        var min = _options.ReconnectMinDelay.TotalMilliseconds;
-        var max = _options.ReconnectMaxDelay.TotalMilliseconds;
-        var refused = failure is RpcException { StatusCode: StatusCode.FailedPrecondition or StatusCode.InvalidArgument or StatusCode.Unauthenticated or StatusCode.PermissionDenied };
-        // Exponential with "equal jitter": half fixed, half random, so a fleet of shippers spreads out.
-        var exponential = refused ? max : Math.Min(max, min * Math.Pow(2, Math.Min(attempt - 1, 30)));
-        var delay = (exponential / 2) + (Random.Shared.NextDouble() * exponential / 2);
+        var min = options.ReconnectMinDelay.TotalMilliseconds;
+        var max = options.ReconnectMaxDelay.TotalMilliseconds;
+        var exponential = IsRefusal(failure) ? max : Math.Min(max, min * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30)));
+        var delay = (exponential / 2) + (random.NextDouble() * exponential / 2);
         if (failure is RpcException rpc && rpc.Trailers.GetValue(RetryAfterTrailer) is { } text &&
             long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var retryAfterMs))
         {
-            // The service knows when it can take more: never sooner than it asks, plus up to 10% jitter.
             var asked = Math.Min(retryAfterMs, (long)TimeSpan.FromMinutes(10).TotalMilliseconds);
-            delay = Math.Max(delay, asked + (Random.Shared.NextDouble() * asked / 10));
+            delay = Math.Max(delay, asked + (random.NextDouble() * asked / 10));
         }
 
         return TimeSpan.FromMilliseconds(delay);
     }
+
+    private static bool IsRefusal(Exception failure) =>
+        failure is RpcException { StatusCode: StatusCode.FailedPrecondition or StatusCode.InvalidArgument or StatusCode.Unauthenticated or StatusCode.PermissionDenied };
 
     private void AbandonInFlight()
     {

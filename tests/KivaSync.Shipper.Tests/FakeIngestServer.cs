@@ -26,6 +26,9 @@ public enum Reaction
 
     /// <summary>Abort the HTTP/2 stream without a status.</summary>
     Drop,
+
+    /// <summary>Record it and never acknowledge it (nor anything after it on this stream).</summary>
+    Hang,
 }
 
 /// <summary>One batch as the fake received it.</summary>
@@ -135,6 +138,12 @@ public sealed class FakeLogIngest : LogIngest.LogIngestBase
                     return;
                 }
 
+                if (reaction == Reaction.Hang)
+                {
+                    Record(stream, batch);
+                    await Task.Delay(Timeout.Infinite, context.CancellationToken);
+                }
+
                 List<TaskCompletionSource> wake;
                 lock (_gate)
                 {
@@ -155,6 +164,19 @@ public sealed class FakeLogIngest : LogIngest.LogIngestBase
         }
 
         await writer;
+    }
+
+    private void Record(int stream, EntryBatch batch)
+    {
+        List<TaskCompletionSource> wake;
+        lock (_gate)
+        {
+            _received.Add(new ReceivedBatch(stream, batch));
+            wake = [.. _waiters];
+            _waiters.Clear();
+        }
+
+        wake.ForEach(w => w.TrySetResult());
     }
 
     private static BatchAck Acknowledge(EntryBatch batch)
