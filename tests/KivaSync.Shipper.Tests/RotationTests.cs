@@ -1,0 +1,284 @@
+using System.IO.Compression;
+using System.Text;
+using static KivaSync.Shipper.Tests.TestSupport;
+
+namespace KivaSync.Shipper.Tests;
+
+public sealed class RotationTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task RenameRotation_WriterFinishesOldFile_BothFilesShippedExactlyOnce()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        var rotated = _dir.File("system.log.1");
+        Append(log, Lines(0, 100, "a"));
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, _dir.File("system.log*")));
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        File.Move(log, rotated);
+        // The writer still holds the renamed file for a moment, then opens a new one.
+        Append(rotated, Lines(100, 20, "a"));
+        Append(log, Lines(0, 50, "b"));
+        await runner.WaitForFileShippedAsync(rotated, Guard());
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(rotated)), server.Service.LinesOf(oldFingerprint));
+        var newFingerprint = runner.GetStatus().Files.Single(f => f.Path == log).Fingerprint;
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(log)), server.Service.LinesOf(newFingerprint));
+        Assert.Contains(server.Service.Received, r => r.Batch.Source.Fingerprint == oldFingerprint && r.Batch.Source.Path == rotated);
+    }
+
+    [Fact]
+    public async Task RenameRotation_OutsideThePattern_OldFileReadToItsEndThenLetGo()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        var rotated = _dir.File("system.log.1");
+        Append(log, Lines(0, 60, "a"));
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, log));
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        File.Move(log, rotated);
+        // The last line has no "\n": it is sent once the file is let go.
+        Append(rotated, Lines(60, 10, "a") + EntryLine(70, "a"));
+        Append(log, Lines(0, 30, "b"));
+        while (runner.GetCheckpoint(oldFingerprint) is not { Complete: true })
+        {
+            await Task.Delay(20, Guard());
+        }
+
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        var rotatedContent = await File.ReadAllBytesAsync(rotated);
+        Assert.Equal(rotatedContent.Length, runner.GetCheckpoint(oldFingerprint)!.Offset);
+        var expected = ExpectedLines(rotatedContent);
+        var lastStart = expected[^1].Offset + expected[^1].Length;
+        expected.Add(new ExpectedLine(lastStart, (int)(rotatedContent.Length - lastStart), rotatedContent[(int)lastStart..]));
+        AssertExactlyOnce(expected, server.Service.LinesOf(oldFingerprint));
+        Assert.DoesNotContain(runner.GetStatus().Files, f => f.Fingerprint == oldFingerprint);
+    }
+
+    [Fact]
+    public async Task CopyTruncate_LinesAppendedBeforeTheCopy_ComeFromTheCopyExactlyOnce()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        var copy = _dir.File("system.log.1");
+        Append(log, Lines(0, 100, "a"));
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, _dir.File("system.log*")));
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        Append(log, Lines(100, 200, "a"));
+        File.Copy(log, copy);
+        using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            truncate.SetLength(0);
+        }
+
+        Append(log, Lines(0, 30, "b"));
+        await runner.WaitForFileShippedAsync(copy, Guard());
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(copy)), server.Service.LinesOf(oldFingerprint));
+        var newFingerprint = runner.GetStatus().Files.Single(f => f.Path == log).Fingerprint;
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(log)), server.Service.LinesOf(newFingerprint));
+    }
+
+    [Fact]
+    public async Task TruncationInPlace_NewContent_ShippedAsANewFileFromZero()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        Append(log, Lines(0, 50, "a"));
+        var original = await File.ReadAllBytesAsync(log);
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, log));
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            truncate.SetLength(0);
+        }
+
+        Append(log, Lines(0, 10, "b"));
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        AssertExactlyOnce(ExpectedLines(original), server.Service.LinesOf(oldFingerprint));
+        // The old identity may still be waiting for a rotated copy; the new content is another file.
+        var newFingerprint = runner.GetStatus().Files.Single(f => f.Path == log && f.Fingerprint != oldFingerprint).Fingerprint;
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(log)), server.Service.LinesOf(newFingerprint));
+    }
+
+    [Fact]
+    public async Task Deletion_WhileLinesAreUnsent_DeletedFileStillReadToItsEnd()
+    {
+        var service = new FakeLogIngest { AckGate = new SemaphoreSlim(0) };
+        await using var server = await FakeIngestServer.StartAsync(service);
+        var log = _dir.File("system.log");
+        Append(log, Lines(0, 200, "a"));
+        var content = await File.ReadAllBytesAsync(log);
+        var options = Options(_dir, server.Url, log);
+        options.MaxInFlightBatches = 1;
+        options.MaxLines = 10;
+        await using var runner = new ShipperRunner(options);
+        await runner.StartAsync();
+        await service.WaitForBatchesAsync(1, Guard());
+        var fingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        File.Delete(log);
+        service.AckGate.Release(1000);
+        while (runner.GetCheckpoint(fingerprint) is not { Complete: true })
+        {
+            await Task.Delay(20, Guard());
+        }
+
+        Assert.Equal(content.Length, runner.GetCheckpoint(fingerprint)!.Offset);
+        AssertExactlyOnce(ExpectedLines(content), service.LinesOf(fingerprint));
+    }
+
+    [Fact]
+    public async Task GzipArchive_WithOverlappingLiveFile_ReadOnceAndNotAgainAfterRestart()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        Directory.CreateDirectory(_dir.File("archive"));
+        var archive = _dir.File("archive/system.log.3.gz");
+        // The archive's last line has no "\n": an archive is final, so it is still a line.
+        var archived = Lines(0, 150, "a") + "\n" + EntryLine(150, "a");
+        await using (var gz = new GZipStream(File.Create(archive), CompressionLevel.Fastest))
+        {
+            gz.Write(Encoding.UTF8.GetBytes(archived));
+        }
+
+        var log = _dir.File("system.log");
+        Append(log, Lines(100, 80, "a"));
+        var options = Options(_dir, server.Url, log);
+        options.Sources.Add(new SourceOptions { Tenant = Tenant, Path = _dir.File("archive/*.gz") });
+        await using (var runner = new ShipperRunner(options))
+        {
+            await runner.StartAsync();
+            await runner.WaitForFileShippedAsync(archive, Guard());
+            await runner.WaitForFileShippedAsync(log, Guard());
+            Assert.DoesNotContain(runner.GetStatus().Files, f => f.Path == archive);
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(archived);
+        var expected = ExpectedLines(bytes);
+        var lastStart = bytes.Length - Encoding.UTF8.GetByteCount(EntryLine(150, "a"));
+        expected.Add(new ExpectedLine(lastStart, bytes.Length - lastStart, bytes[lastStart..]));
+        var archiveFingerprint = server.Service.Received.First(r => r.Batch.Source.Path == archive).Batch.Source.Fingerprint;
+        AssertExactlyOnce(expected, server.Service.LinesOf(archiveFingerprint));
+
+        var before = server.Service.Received.Count;
+        Append(log, Lines(180, 5, "a"));
+        await using (var runner = new ShipperRunner(options))
+        {
+            await runner.StartAsync();
+            await runner.WaitForFileShippedAsync(log, Guard());
+            Assert.DoesNotContain(runner.GetStatus().Files, f => f.Path == archive);
+        }
+
+        Assert.DoesNotContain(server.Service.Received.Skip(before), r => r.Batch.Source.Path == archive);
+    }
+
+    [Fact]
+    public async Task RotatedThenCompressed_AlreadyShippedFile_NotShippedAgainFromItsGz()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        Append(log, Lines(0, 80, "a"));
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, _dir.File("system.log*")));
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+        var fingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        var content = await File.ReadAllBytesAsync(log);
+        await using (var gz = new GZipStream(File.Create(_dir.File("system.log.1.gz")), CompressionLevel.Fastest))
+        {
+            gz.Write(content);
+        }
+
+        File.Delete(log);
+        while (runner.GetCheckpoint(fingerprint) is not { Complete: true })
+        {
+            await Task.Delay(20, Guard());
+        }
+
+        Append(log, Lines(0, 20, "b"));
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        Assert.DoesNotContain(runner.GetStatus().Files, f => f.Path.EndsWith(".gz", StringComparison.Ordinal));
+        AssertExactlyOnce(ExpectedLines(content), server.Service.LinesOf(fingerprint));
+    }
+
+    [Fact]
+    public async Task StartAtEnd_ExistingFile_OnlyLinesWrittenAfterStartAreShipped()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        Append(log, Lines(0, 50));
+        var startLength = new FileInfo(log).Length;
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, log, StartPosition.End));
+        await runner.StartAsync();
+        while (runner.GetStatus().Files.Count == 0)
+        {
+            await Task.Delay(20, Guard());
+        }
+
+        Append(log, Lines(50, 10));
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(log), startLength), server.Service.AllLines());
+    }
+
+    [Fact]
+    public async Task ShortFile_BelowFingerprintSize_WaitsThenShipsFromItsStart()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var shortLog = _dir.File("a.log");
+        var longLog = _dir.File("b.log");
+        Append(shortLog, "{\"ts\":\"2024-06-03T14:22:05Z\"}\n");
+        Append(longLog, Lines(0, 20, "b"));
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, _dir.File("*.log")));
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(longLog, Guard());
+        Assert.Single(runner.GetStatus().Files);
+
+        Append(shortLog, Lines(0, 5, "a"));
+        await runner.WaitForFileShippedAsync(shortLog, Guard());
+
+        var fingerprint = runner.GetStatus().Files.Single(f => f.Path == shortLog).Fingerprint;
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(shortLog)), server.Service.LinesOf(fingerprint));
+    }
+
+    [Fact]
+    public async Task Sources_TwoTenants_EachBatchCarriesItsSourcesTenant()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var first = _dir.File("greenleaf.log");
+        var second = _dir.File("harvest.log");
+        Append(first, Lines(0, 10, "g"));
+        Append(second, Lines(0, 10, "h"));
+        var options = Options(_dir, server.Url, first);
+        options.Sources.Add(new SourceOptions { Tenant = "harvest", Path = second });
+        await using var runner = new ShipperRunner(options);
+        await runner.StartAsync();
+
+        await runner.WaitForFileShippedAsync(first, Guard());
+        await runner.WaitForFileShippedAsync(second, Guard());
+
+        Assert.All(server.Service.Received, r => Assert.Equal(r.Batch.Source.Path == first ? Tenant : "harvest", r.Batch.Source.Tenant));
+        Assert.All(server.Service.Received.Where(r => r.Batch.Source.Path == second).SelectMany(r => r.Batch.Lines), l => Assert.Equal("harvest", l.Parsed.Tenant));
+    }
+}
