@@ -741,9 +741,9 @@ public static class SystemLogParser
             {
                 id = ReadString(ref reader);
             }
-            else if (prop.SequenceEqual("week"u8) && reader.TokenType == JsonTokenType.String)
+            else if (prop.SequenceEqual("week"u8))
             {
-                week = ReadString(ref reader);
+                week = ReadOptionalString(ref reader, draft, "order.week");
             }
             else if (prop.SequenceEqual("currency"u8) && reader.TokenType == JsonTokenType.String)
             {
@@ -792,19 +792,42 @@ public static class SystemLogParser
 
     private static long? ReadCents(ref Utf8JsonReader reader, Draft draft, string key, ref bool ok)
     {
-        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var cents))
+        if (TryGetWhole(ref reader, out var cents))
         {
             return cents;
         }
 
         if (reader.TokenType != JsonTokenType.Null)
         {
-            draft.Error(RejectReason.InvalidEntry, $"{key} must be a whole number of cents");
+            draft.Error(RejectReason.InvalidEntry, $"{key} must be a whole number");
             ok = false;
         }
 
         reader.Skip();
         return null;
+    }
+
+    /// <summary>A JSON number that is a whole value in range (4599, 4599.0, 4.599e3), as an integer.</summary>
+    private static bool TryGetWhole(ref Utf8JsonReader reader, out long value)
+    {
+        value = 0;
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            return false;
+        }
+
+        if (reader.TryGetInt64(out value))
+        {
+            return true;
+        }
+
+        if (reader.TryGetDecimal(out var d) && decimal.Truncate(d) == d && d is >= long.MinValue and <= long.MaxValue)
+        {
+            value = (long)d;
+            return true;
+        }
+
+        return false;
     }
 
     private static List<OrderItem> ReadItems(ref Utf8JsonReader reader, Draft draft, ref bool ok)
@@ -820,33 +843,38 @@ public static class SystemLogParser
                 continue;
             }
 
-            // The contract does not shape an item: missing or mistyped fields keep their defaults.
+            // The contract does not shape an item: absent or null fields keep their defaults (qty 1, price 0),
+            // but a mistyped one is invalid_entry rather than silently becoming a wrong amount.
             string? sku = null, name = null, category = null;
-            var qty = 1;
-            long price = 0;
+            long qty = 1, price = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var prop = KeyOf(ref reader);
                 reader.Read();
-                if (prop.SequenceEqual("sku"u8) && reader.TokenType == JsonTokenType.String)
+                if (prop.SequenceEqual("sku"u8))
                 {
-                    sku = ReadString(ref reader);
+                    sku = ReadOptionalString(ref reader, draft, "order.items.sku");
                 }
-                else if (prop.SequenceEqual("name"u8) && reader.TokenType == JsonTokenType.String)
+                else if (prop.SequenceEqual("name"u8))
                 {
-                    name = ReadString(ref reader);
+                    name = ReadOptionalString(ref reader, draft, "order.items.name");
                 }
-                else if (prop.SequenceEqual("category"u8) && reader.TokenType == JsonTokenType.String)
+                else if (prop.SequenceEqual("category"u8))
                 {
-                    category = ReadString(ref reader);
+                    category = ReadOptionalString(ref reader, draft, "order.items.category");
                 }
-                else if (prop.SequenceEqual("qty"u8) && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var q))
+                else if (prop.SequenceEqual("qty"u8))
                 {
-                    qty = q;
+                    qty = ReadCents(ref reader, draft, "order.items.qty", ref ok) ?? 1;
+                    if (qty is < int.MinValue or > int.MaxValue)
+                    {
+                        draft.Error(RejectReason.InvalidEntry, "order.items.qty is out of range");
+                        ok = false;
+                    }
                 }
-                else if (prop.SequenceEqual("price_cents"u8) && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var p))
+                else if (prop.SequenceEqual("price_cents"u8))
                 {
-                    price = p;
+                    price = ReadCents(ref reader, draft, "order.items.price_cents", ref ok) ?? 0;
                 }
                 else
                 {
@@ -854,7 +882,7 @@ public static class SystemLogParser
                 }
             }
 
-            items.Add(new OrderItem(sku, name, qty, price, category));
+            items.Add(new OrderItem(sku, name, (int)Math.Clamp(qty, int.MinValue, int.MaxValue), price, category));
         }
 
         return items;

@@ -483,4 +483,15 @@ public sealed class AcceptedLineTests
         Assert.Equal(0, order.DiscountCents);
         Assert.Equal([new OrderItem(null, null, 1, 0, null)], order.Items);
     }
+
+    [Fact]
+    public void Parse_PaidOrderWholeNumbersWrittenAsDecimals_ReadAsIntegers()
+    {
+        var order = Lines.Accept(Lines.CustomerWithOrder(
+            "{\"id\":\"o-1\",\"total_cents\":4599.0,\"currency\":\"USD\",\"shipping_cents\":5e2,\"items\":[{\"sku\":null,\"qty\":2.0,\"price_cents\":1999.00}]}")).Order!;
+
+        Assert.Equal(4599, order.TotalCents);
+        Assert.Equal(500, order.ShippingCents);
+        Assert.Equal([new OrderItem(null, null, 2, 1999, null)], order.Items);
+    }
 }

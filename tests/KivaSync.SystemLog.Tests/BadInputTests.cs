@@ -208,6 +208,12 @@ public sealed class BadInputTests
     [InlineData("{\"id\":\"o-99812\",\"total_cents\":4599,\"currency\":\"USD\",\"items\":{\"sku\":\"LVB\"}}")]
     [InlineData("{\"id\":\"o-99812\",\"total_cents\":4599,\"currency\":\"USD\",\"items\":[\"LVB\"]}")]
     [InlineData("{\"id\":\"o-99812\",\"total_cents\":4599,\"currency\":\"USD\",\"shipping_cents\":\"5\",\"items\":[{\"sku\":\"LVB\"}]}")]
+    [InlineData("{\"id\":\"o-99812\",\"week\":202423,\"total_cents\":4599,\"currency\":\"USD\",\"items\":[{\"sku\":\"LVB\"}]}")]
+    [InlineData("{\"id\":\"o-99812\",\"total_cents\":4599,\"currency\":\"USD\",\"items\":[{\"sku\":\"LVB\",\"qty\":2.5}]}")]
+    [InlineData("{\"id\":\"o-99812\",\"total_cents\":4599,\"currency\":\"USD\",\"items\":[{\"sku\":\"LVB\",\"qty\":\"2\"}]}")]
+    [InlineData("{\"id\":\"o-99812\",\"total_cents\":4599,\"currency\":\"USD\",\"items\":[{\"sku\":\"LVB\",\"qty\":3000000000}]}")]
+    [InlineData("{\"id\":\"o-99812\",\"total_cents\":4599,\"currency\":\"USD\",\"items\":[{\"sku\":\"LVB\",\"price_cents\":39.99}]}")]
+    [InlineData("{\"id\":\"o-99812\",\"total_cents\":4599,\"currency\":\"USD\",\"items\":[{\"sku\":42}]}")]
     [InlineData("\"o-99812\"")]
     public void Parse_PaidOrderMissingRequiredParts_IsInvalidEntry(string order) =>
         AssertRejected(Lines.CustomerWithOrder(order), RejectReason.InvalidEntry);
