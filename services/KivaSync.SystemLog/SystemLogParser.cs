@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text;
 using System.Text.Json;
 
@@ -32,6 +33,17 @@ public static class SystemLogParser
     public const int MaxLineBytes = 262_144;
 
     private const int MaxEmailLength = 254;
+
+    /// <summary>Short unescaped strings (ts, tenant, event, status) are decoded on the stack, not the heap.</summary>
+    private const int MaxStackChars = 128;
+
+    /// <summary>Catalogue names and the six statuses: a logged value equal to one reuses its string.</summary>
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> EventNames =
+        EventCatalog.All.Select(e => e.LogName).Append(EventCatalog.WeeklyCycleCompleted)
+            .ToFrozenSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> StatusNames =
+        CustomerStatuses.All.GetAlternateLookup<ReadOnlySpan<char>>();
 
     private static readonly JsonReaderOptions ReaderOptions = new()
     {
@@ -131,12 +143,14 @@ public static class SystemLogParser
 
     /// <summary>Parses an RFC 3339 date-time that carries "Z" or a numeric offset ("T"/"Z" in either case,
     /// any number of fraction digits, kept to 100 ns).</summary>
-    public static bool TryParseRfc3339(string s, out DateTimeOffset value)
+    public static bool TryParseRfc3339(string s, out DateTimeOffset value) => TryParseRfc3339Chars(s, out value);
+
+    private static bool TryParseRfc3339Chars(ReadOnlySpan<char> s, out DateTimeOffset value)
     {
         value = default;
         // yyyy-MM-ddTHH:mm:ss then optional fraction then Z or ±hh:mm.
         if (s.Length < 20 || s[10] is not ('T' or 't') || s[13] != ':' || s[16] != ':' ||
-            !TryParseDate(s.AsSpan(0, 10), out var year, out var month, out var day))
+            !TryParseDate(s[..10], out var year, out var month, out var day))
         {
             return false;
         }
@@ -278,7 +292,7 @@ public static class SystemLogParser
                 return Reject(RejectReason.InvalidJson, "the line is not a JSON object", defaultTenant, null);
             }
 
-            ReadTopLevel(ref reader, line, draft);
+            ReadTopLevel(ref reader, line, defaultTenant, ref draft);
             if (reader.Read())
             {
                 return Reject(RejectReason.InvalidJson, "extra content after the JSON object", defaultTenant, null);
@@ -327,7 +341,7 @@ public static class SystemLogParser
         return "malformed JSON: " + (cut > 0 ? message[..cut] : message);
     }
 
-    private static void ReadTopLevel(ref Utf8JsonReader reader, ReadOnlySpan<byte> line, Draft draft)
+    private static void ReadTopLevel(ref Utf8JsonReader reader, ReadOnlySpan<byte> line, string defaultTenant, ref Draft draft)
     {
         var sawTs = false;
         string? tenantError = null;
@@ -338,23 +352,7 @@ public static class SystemLogParser
             if (key.SequenceEqual("ts"u8))
             {
                 sawTs = true;
-                if (reader.TokenType != JsonTokenType.String)
-                {
-                    draft.TsError = "\"ts\" must be an RFC 3339 string";
-                }
-                else
-                {
-                    var ts = ReadString(ref reader);
-                    if (TryParseRfc3339(ts, out var parsed))
-                    {
-                        draft.Ts = parsed;
-                        draft.TsError = null;
-                    }
-                    else
-                    {
-                        draft.TsError = $"\"ts\" is not RFC 3339 with Z or an offset: \"{Truncate(ts)}\"";
-                    }
-                }
+                ReadTs(ref reader, ref draft);
             }
             else if (key.SequenceEqual("tenant"u8))
             {
@@ -363,7 +361,7 @@ public static class SystemLogParser
                     draft.Tenant = null;
                     tenantError = null;
                 }
-                else if (reader.TokenType == JsonTokenType.String && ReadString(ref reader) is var t && IsValidTenant(t))
+                else if (reader.TokenType == JsonTokenType.String && ReadTenant(ref reader, defaultTenant) is var t && IsValidTenant(t))
                 {
                     draft.Tenant = t;
                     tenantError = null;
@@ -377,16 +375,18 @@ public static class SystemLogParser
             }
             else if (key.SequenceEqual("id"u8))
             {
-                var id = ReadOptionalString(ref reader, draft, "id");
+                var id = ReadOptionalString(ref reader, ref draft, "id");
                 draft.Id = string.IsNullOrEmpty(id) ? null : id;
             }
             else if (key.SequenceEqual("event"u8))
             {
-                draft.Event = ReadOptionalString(ref reader, draft, "event");
+                draft.Event = reader.TokenType == JsonTokenType.String
+                    ? ReadPooledString(ref reader, EventNames)
+                    : ReadOptionalString(ref reader, ref draft, "event");
             }
             else if (key.SequenceEqual("week"u8))
             {
-                draft.Week = ReadOptionalString(ref reader, draft, "week");
+                draft.Week = ReadOptionalString(ref reader, ref draft, "week");
                 if (draft.Week is not null && !IsoWeek.IsValidLabel(draft.Week))
                 {
                     draft.Error(RejectReason.MalformedDate, $"\"week\" is not YYYY-Www (01-53): \"{Truncate(draft.Week)}\"");
@@ -395,20 +395,20 @@ public static class SystemLogParser
             else if (key.SequenceEqual("customer"u8))
             {
                 draft.SawCustomer = reader.TokenType != JsonTokenType.Null;
-                draft.Customer = ReadPerson(ref reader, draft, "customer", requireId: true);
+                draft.Customer = ReadPerson(ref reader, ref draft, "customer", requireId: true);
             }
             else if (key.SequenceEqual("contact"u8))
             {
                 draft.SawContact = reader.TokenType != JsonTokenType.Null;
-                draft.Contact = ReadPerson(ref reader, draft, "contact", requireId: false);
+                draft.Contact = ReadPerson(ref reader, ref draft, "contact", requireId: false);
             }
             else if (key.SequenceEqual("attrs"u8))
             {
-                draft.Attrs = ReadAttrs(ref reader, draft);
+                draft.Attrs = ReadAttrs(ref reader, ref draft);
             }
             else if (key.SequenceEqual("order"u8))
             {
-                draft.Order = ReadPaidOrder(ref reader, draft);
+                draft.Order = ReadPaidOrder(ref reader, ref draft);
             }
             else if (key.SequenceEqual("data"u8))
             {
@@ -437,6 +437,67 @@ public static class SystemLogParser
         }
     }
 
+    private static void ReadTs(ref Utf8JsonReader reader, ref Draft draft)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            draft.TsError = "\"ts\" must be an RFC 3339 string";
+            return;
+        }
+
+        Span<char> buffer = stackalloc char[MaxStackChars];
+        var chars = TryGetShortChars(ref reader, buffer, out var n) ? buffer[..n] : ReadString(ref reader).AsSpan();
+        if (TryParseRfc3339Chars(chars, out var parsed))
+        {
+            draft.Ts = parsed;
+            draft.TsError = null;
+        }
+        else
+        {
+            draft.TsError = $"\"ts\" is not RFC 3339 with Z or an offset: \"{Truncate(chars.ToString())}\"";
+        }
+    }
+
+    /// <summary>The tenant string; the configured tenant's own instance when equal (the usual case).</summary>
+    private static string ReadTenant(ref Utf8JsonReader reader, string defaultTenant)
+    {
+        Span<char> buffer = stackalloc char[MaxStackChars];
+        if (!TryGetShortChars(ref reader, buffer, out var n))
+        {
+            return ReadString(ref reader);
+        }
+
+        var chars = buffer[..n];
+        return chars.SequenceEqual(defaultTenant) ? defaultTenant : new string(chars);
+    }
+
+    /// <summary>The current string, reusing the pool's instance when it is one of the pool's values.</summary>
+    private static string ReadPooledString(ref Utf8JsonReader reader, FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> pool)
+    {
+        Span<char> buffer = stackalloc char[MaxStackChars];
+        if (!TryGetShortChars(ref reader, buffer, out var n))
+        {
+            return ReadString(ref reader);
+        }
+
+        var chars = buffer[..n];
+        return pool.TryGetValue(chars, out var known) ? known : new string(chars);
+    }
+
+    /// <summary>Decodes a short, unescaped string token into <paramref name="buffer"/>; false otherwise.</summary>
+    private static bool TryGetShortChars(ref Utf8JsonReader reader, scoped Span<char> buffer, out int length)
+    {
+        length = 0;
+        // UTF-8 never has fewer bytes than UTF-16 has chars, so the byte length bounds the char count.
+        if (reader.ValueIsEscaped || reader.ValueSpan.Length > buffer.Length)
+        {
+            return false;
+        }
+
+        length = Encoding.UTF8.GetChars(reader.ValueSpan, buffer);
+        return true;
+    }
+
     /// <summary>The current property name as unescaped UTF-8; escaped names are rare and take a slow path.</summary>
     private static ReadOnlySpan<byte> KeyOf(ref Utf8JsonReader reader) =>
         reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(ReadString(ref reader)) : reader.ValueSpan;
@@ -461,7 +522,7 @@ public static class SystemLogParser
         }
     }
 
-    private static string? ReadOptionalString(ref Utf8JsonReader reader, Draft draft, string key)
+    private static string? ReadOptionalString(ref Utf8JsonReader reader, ref Draft draft, string key)
     {
         switch (reader.TokenType)
         {
@@ -476,7 +537,7 @@ public static class SystemLogParser
         }
     }
 
-    private static Person? ReadPerson(ref Utf8JsonReader reader, Draft draft, string key, bool requireId)
+    private static Person? ReadPerson(ref Utf8JsonReader reader, ref Draft draft, string key, bool requireId)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -510,15 +571,15 @@ public static class SystemLogParser
             else if (prop.SequenceEqual("first_name"u8))
             {
                 // JSON null is "not carried", like absent: a value never logged is never sent.
-                first = ReadOptionalString(ref reader, draft, $"{key}.first_name");
+                first = ReadOptionalString(ref reader, ref draft, $"{key}.first_name");
             }
             else if (prop.SequenceEqual("last_name"u8))
             {
-                last = ReadOptionalString(ref reader, draft, $"{key}.last_name");
+                last = ReadOptionalString(ref reader, ref draft, $"{key}.last_name");
             }
             else if (prop.SequenceEqual("phone"u8))
             {
-                phone = ReadOptionalString(ref reader, draft, $"{key}.phone");
+                phone = ReadOptionalString(ref reader, ref draft, $"{key}.phone");
             }
             else
             {
@@ -547,7 +608,7 @@ public static class SystemLogParser
         return new Person(requireId ? id : null, email, first, last, phone);
     }
 
-    private static AttrChanges? ReadAttrs(ref Utf8JsonReader reader, Draft draft)
+    private static AttrChanges? ReadAttrs(ref Utf8JsonReader reader, ref Draft draft)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -568,11 +629,10 @@ public static class SystemLogParser
             reader.Read();
             if (prop.SequenceEqual("status"u8))
             {
-                var status = reader.TokenType == JsonTokenType.String ? ReadString(ref reader) : null;
-                if (status is not null && CustomerStatuses.All.TryGetValue(status, out var known))
+                var status = reader.TokenType == JsonTokenType.String ? ReadPooledString(ref reader, StatusNames) : null;
+                if (status is not null && CustomerStatuses.All.Contains(status))
                 {
-                    // The interned constant, so every entry shares one string per status.
-                    attrs = attrs with { Status = Change<string>.To(known) };
+                    attrs = attrs with { Status = Change<string>.To(status) };
                 }
                 else
                 {
@@ -583,23 +643,23 @@ public static class SystemLogParser
             }
             else if (prop.SequenceEqual("next_delivery"u8))
             {
-                attrs = attrs with { NextDelivery = ReadDateChange(ref reader, draft, "attrs.next_delivery") };
+                attrs = attrs with { NextDelivery = ReadDateChange(ref reader, ref draft, "attrs.next_delivery") };
             }
             else if (prop.SequenceEqual("cancelled_on"u8))
             {
-                attrs = attrs with { CancelledOn = ReadDateChange(ref reader, draft, "attrs.cancelled_on") };
+                attrs = attrs with { CancelledOn = ReadDateChange(ref reader, ref draft, "attrs.cancelled_on") };
             }
             else if (prop.SequenceEqual("schedule"u8))
             {
-                attrs = attrs with { Schedule = ReadTextChange(ref reader, draft, "attrs.schedule") };
+                attrs = attrs with { Schedule = ReadTextChange(ref reader, ref draft, "attrs.schedule") };
             }
             else if (prop.SequenceEqual("box"u8))
             {
-                attrs = attrs with { Box = ReadTextChange(ref reader, draft, "attrs.box") };
+                attrs = attrs with { Box = ReadTextChange(ref reader, ref draft, "attrs.box") };
             }
             else if (prop.SequenceEqual("order"u8))
             {
-                attrs = attrs with { Order = ReadOrderAttr(ref reader, draft) };
+                attrs = attrs with { Order = ReadOrderAttr(ref reader, ref draft) };
             }
             else if (prop.SequenceEqual("marketing_opt_in"u8))
             {
@@ -622,7 +682,7 @@ public static class SystemLogParser
         return attrs;
     }
 
-    private static Change<string> ReadTextChange(ref Utf8JsonReader reader, Draft draft, string key)
+    private static Change<string> ReadTextChange(ref Utf8JsonReader reader, ref Draft draft, string key)
     {
         switch (reader.TokenType)
         {
@@ -637,9 +697,9 @@ public static class SystemLogParser
         }
     }
 
-    private static Change<string> ReadDateChange(ref Utf8JsonReader reader, Draft draft, string key)
+    private static Change<string> ReadDateChange(ref Utf8JsonReader reader, ref Draft draft, string key)
     {
-        var change = ReadTextChange(ref reader, draft, key);
+        var change = ReadTextChange(ref reader, ref draft, key);
         if (change.Value is { } value && !IsValidDate(value))
         {
             draft.Error(RejectReason.MalformedDate, $"{key} is not a real YYYY-MM-DD day: \"{Truncate(value)}\"");
@@ -649,7 +709,7 @@ public static class SystemLogParser
         return change;
     }
 
-    private static Change<OrderAttr> ReadOrderAttr(ref Utf8JsonReader reader, Draft draft)
+    private static Change<OrderAttr> ReadOrderAttr(ref Utf8JsonReader reader, ref Draft draft)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -714,7 +774,7 @@ public static class SystemLogParser
         return Change<OrderAttr>.To(new OrderAttr(week, parsedState));
     }
 
-    private static PaidOrder? ReadPaidOrder(ref Utf8JsonReader reader, Draft draft)
+    private static PaidOrder? ReadPaidOrder(ref Utf8JsonReader reader, ref Draft draft)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -743,7 +803,7 @@ public static class SystemLogParser
             }
             else if (prop.SequenceEqual("week"u8))
             {
-                week = ReadOptionalString(ref reader, draft, "order.week");
+                week = ReadOptionalString(ref reader, ref draft, "order.week");
             }
             else if (prop.SequenceEqual("currency"u8) && reader.TokenType == JsonTokenType.String)
             {
@@ -751,23 +811,23 @@ public static class SystemLogParser
             }
             else if (prop.SequenceEqual("total_cents"u8))
             {
-                total = ReadCents(ref reader, draft, "order.total_cents", ref ok);
+                total = ReadCents(ref reader, ref draft, "order.total_cents", ref ok);
             }
             else if (prop.SequenceEqual("shipping_cents"u8))
             {
-                shipping = ReadCents(ref reader, draft, "order.shipping_cents", ref ok) ?? 0;
+                shipping = ReadCents(ref reader, ref draft, "order.shipping_cents", ref ok) ?? 0;
             }
             else if (prop.SequenceEqual("tax_cents"u8))
             {
-                tax = ReadCents(ref reader, draft, "order.tax_cents", ref ok) ?? 0;
+                tax = ReadCents(ref reader, ref draft, "order.tax_cents", ref ok) ?? 0;
             }
             else if (prop.SequenceEqual("discount_cents"u8))
             {
-                discount = ReadCents(ref reader, draft, "order.discount_cents", ref ok) ?? 0;
+                discount = ReadCents(ref reader, ref draft, "order.discount_cents", ref ok) ?? 0;
             }
             else if (prop.SequenceEqual("items"u8) && reader.TokenType == JsonTokenType.StartArray)
             {
-                items = ReadItems(ref reader, draft, ref ok);
+                items = ReadItems(ref reader, ref draft, ref ok);
             }
             else
             {
@@ -790,7 +850,7 @@ public static class SystemLogParser
         return ok ? new PaidOrder(id, week, total.Value, currency, shipping, tax, discount, items) : null;
     }
 
-    private static long? ReadCents(ref Utf8JsonReader reader, Draft draft, string key, ref bool ok)
+    private static long? ReadCents(ref Utf8JsonReader reader, ref Draft draft, string key, ref bool ok)
     {
         if (TryGetWhole(ref reader, out var cents))
         {
@@ -830,7 +890,7 @@ public static class SystemLogParser
         return false;
     }
 
-    private static List<OrderItem> ReadItems(ref Utf8JsonReader reader, Draft draft, ref bool ok)
+    private static List<OrderItem> ReadItems(ref Utf8JsonReader reader, ref Draft draft, ref bool ok)
     {
         var items = new List<OrderItem>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -853,19 +913,19 @@ public static class SystemLogParser
                 reader.Read();
                 if (prop.SequenceEqual("sku"u8))
                 {
-                    sku = ReadOptionalString(ref reader, draft, "order.items.sku");
+                    sku = ReadOptionalString(ref reader, ref draft, "order.items.sku");
                 }
                 else if (prop.SequenceEqual("name"u8))
                 {
-                    name = ReadOptionalString(ref reader, draft, "order.items.name");
+                    name = ReadOptionalString(ref reader, ref draft, "order.items.name");
                 }
                 else if (prop.SequenceEqual("category"u8))
                 {
-                    category = ReadOptionalString(ref reader, draft, "order.items.category");
+                    category = ReadOptionalString(ref reader, ref draft, "order.items.category");
                 }
                 else if (prop.SequenceEqual("qty"u8))
                 {
-                    qty = ReadCents(ref reader, draft, "order.items.qty", ref ok) ?? 1;
+                    qty = ReadCents(ref reader, ref draft, "order.items.qty", ref ok) ?? 1;
                     if (qty is < int.MinValue or > int.MaxValue)
                     {
                         draft.Error(RejectReason.InvalidEntry, "order.items.qty is out of range");
@@ -874,7 +934,7 @@ public static class SystemLogParser
                 }
                 else if (prop.SequenceEqual("price_cents"u8))
                 {
-                    price = ReadCents(ref reader, draft, "order.items.price_cents", ref ok) ?? 0;
+                    price = ReadCents(ref reader, ref draft, "order.items.price_cents", ref ok) ?? 0;
                 }
                 else
                 {
@@ -900,8 +960,9 @@ public static class SystemLogParser
 
     private static string Truncate(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "…");
 
-    /// <summary>What the single pass collected before validation decides.</summary>
-    private sealed class Draft
+    /// <summary>What the single pass collected before validation decides. A struct passed by ref: one
+    /// allocation fewer per line.</summary>
+    private struct Draft
     {
         public string? Tenant { get; set; }
         public DateTimeOffset Ts { get; set; }

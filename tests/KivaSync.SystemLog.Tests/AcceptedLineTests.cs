@@ -232,6 +232,37 @@ public sealed class AcceptedLineTests
     }
 
     [Fact]
+    public void Parse_EscapedTsEventTenantAndStatus_ReadUnescaped()
+    {
+        var entry = Lines.Accept(
+            "{\"ts\":\"2024-06-03T14:22:05\\u005A\",\"tenant\":\"\\u0061cme\",\"event\":\"Logged\\u0020in\"," +
+            "\"customer\":{\"id\":\"1\",\"email\":\"bob\\u0040example.com\"},\"attrs\":{\"status\":\"Gift\\u0020Recipient\"}}");
+
+        Assert.Equal(new DateTimeOffset(2024, 6, 3, 14, 22, 5, TimeSpan.Zero), entry.Ts);
+        Assert.Equal("acme", entry.Tenant);
+        Assert.Equal("Logged in", entry.Event);
+        Assert.Equal("bob@example.com", entry.Customer!.Email);
+        Assert.Equal(CustomerStatuses.GiftRecipient, entry.Attrs!.Status.Value);
+    }
+
+    [Fact]
+    public void Parse_LongEventNameOutsideCatalogue_CarriedWhole()
+    {
+        var name = "Custom tenant event " + new string('z', 300);
+
+        Assert.Equal(name, Lines.Accept("{\"ts\":\"2024-06-03T14:22:05Z\",\"event\":\"" + name + "\"}").Event);
+    }
+
+    [Fact]
+    public void Parse_VeryLongTs_InvalidTsWithShortDetail()
+    {
+        var outcome = Lines.Parse("{\"ts\":\"2024-06-03T14:22:05.1" + new string('0', 400) + "Zx\"}");
+
+        Assert.Equal(RejectReason.InvalidTs, outcome.Reason);
+        Assert.True(outcome.Detail!.Length < 200);
+    }
+
+    [Fact]
     public void Parse_TsWithOffset_SameInstantAsUtc()
     {
         var a = Lines.Accept("{\"ts\":\"2024-06-03T16:22:05+02:00\"}");

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 
 namespace KivaSync.SystemLog.Tests;
@@ -147,6 +148,33 @@ public sealed class EntryIdentityTests
         Assert.NotEqual(EntryIdentity.Compute("greenleaf", null, hash), fromHash);
         Assert.Equal(fromHash, FromHash("greenleaf", hash));
         Assert.NotEqual(FromHash("acme", hash), fromHash);
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(1013)]
+    [InlineData(1014)]
+    [InlineData(5000)]
+    [InlineData(262_144)]
+    public void Compute_AnyLineLength_IsTruncatedSha256OfTagTenantZeroBytes(int length)
+    {
+        // Identities are stored by the shipper and the service: the digest must never drift.
+        var line = Enumerable.Range(0, length).Select(i => (byte)('a' + (i % 26))).ToArray();
+        byte[] message = [(byte)'L', .. "greenleaf"u8, 0, .. line];
+
+        Assert.Equal(SHA256.HashData(message)[..16], EntryIdentity.Compute("greenleaf", null, line));
+    }
+
+    [Theory]
+    [InlineData("e-1")]
+    [InlineData("évt-✓")]
+    [InlineData(null)]
+    public void Compute_WithId_IsTruncatedSha256OfTagTenantZeroId(string? idOrLong)
+    {
+        var id = idOrLong ?? new string('x', 3000);
+        byte[] message = [(byte)'I', .. "greenleaf"u8, 0, .. Encoding.UTF8.GetBytes(id)];
+
+        Assert.Equal(SHA256.HashData(message)[..16], EntryIdentity.Compute("greenleaf", id, "ignored"u8));
     }
 
     private static byte[] FromHash(string tenant, byte[] sha256)
