@@ -45,6 +45,9 @@ public static class SystemLogParser
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> StatusNames =
         CustomerStatuses.All.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> OrderStateNames =
+        new[] { "open", "closed", "cancelled" }.ToFrozenSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
     private static readonly JsonReaderOptions ReaderOptions = new()
     {
         CommentHandling = JsonCommentHandling.Disallow,
@@ -622,50 +625,53 @@ public static class SystemLogParser
             return null;
         }
 
-        var attrs = new AttrChanges();
+        // Collected in locals and built once: a "with" per key would allocate a record per key.
+        Change<string> status = default, nextDelivery = default, cancelledOn = default, schedule = default, box = default;
+        Change<OrderAttr> order = default;
+        bool? optIn = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var prop = KeyOf(ref reader);
             reader.Read();
             if (prop.SequenceEqual("status"u8))
             {
-                var status = reader.TokenType == JsonTokenType.String ? ReadPooledString(ref reader, StatusNames) : null;
-                if (status is not null && CustomerStatuses.All.Contains(status))
+                var value = reader.TokenType == JsonTokenType.String ? ReadPooledString(ref reader, StatusNames) : null;
+                if (value is not null && CustomerStatuses.All.Contains(value))
                 {
-                    attrs = attrs with { Status = Change<string>.To(status) };
+                    status = Change<string>.To(value);
                 }
                 else
                 {
-                    var shown = status is null ? reader.TokenType.ToString().ToLowerInvariant() : $"\"{Truncate(status)}\"";
+                    var shown = value is null ? reader.TokenType.ToString().ToLowerInvariant() : $"\"{Truncate(value)}\"";
                     draft.Error(RejectReason.UnknownStatus, $"attrs.status {shown} is not one of Active, Stopped, Cancelled, Dead, Gift Purchaser, Gift Recipient");
                     reader.Skip();
                 }
             }
             else if (prop.SequenceEqual("next_delivery"u8))
             {
-                attrs = attrs with { NextDelivery = ReadDateChange(ref reader, ref draft, "attrs.next_delivery") };
+                nextDelivery = ReadDateChange(ref reader, ref draft, "attrs.next_delivery");
             }
             else if (prop.SequenceEqual("cancelled_on"u8))
             {
-                attrs = attrs with { CancelledOn = ReadDateChange(ref reader, ref draft, "attrs.cancelled_on") };
+                cancelledOn = ReadDateChange(ref reader, ref draft, "attrs.cancelled_on");
             }
             else if (prop.SequenceEqual("schedule"u8))
             {
-                attrs = attrs with { Schedule = ReadTextChange(ref reader, ref draft, "attrs.schedule") };
+                schedule = ReadTextChange(ref reader, ref draft, "attrs.schedule");
             }
             else if (prop.SequenceEqual("box"u8))
             {
-                attrs = attrs with { Box = ReadTextChange(ref reader, ref draft, "attrs.box") };
+                box = ReadTextChange(ref reader, ref draft, "attrs.box");
             }
             else if (prop.SequenceEqual("order"u8))
             {
-                attrs = attrs with { Order = ReadOrderAttr(ref reader, ref draft) };
+                order = ReadOrderAttr(ref reader, ref draft);
             }
             else if (prop.SequenceEqual("marketing_opt_in"u8))
             {
                 if (reader.TokenType is JsonTokenType.True or JsonTokenType.False)
                 {
-                    attrs = attrs with { MarketingOptIn = reader.GetBoolean() };
+                    optIn = reader.GetBoolean();
                 }
                 else
                 {
@@ -679,7 +685,16 @@ public static class SystemLogParser
             }
         }
 
-        return attrs;
+        return new AttrChanges
+        {
+            Status = status,
+            NextDelivery = nextDelivery,
+            CancelledOn = cancelledOn,
+            Schedule = schedule,
+            Box = box,
+            Order = order,
+            MarketingOptIn = optIn,
+        };
     }
 
     private static Change<string> ReadTextChange(ref Utf8JsonReader reader, ref Draft draft, string key)
@@ -734,7 +749,7 @@ public static class SystemLogParser
             }
             else if (prop.SequenceEqual("state"u8) && reader.TokenType == JsonTokenType.String)
             {
-                state = ReadString(ref reader);
+                state = ReadPooledString(ref reader, OrderStateNames);
             }
             else
             {
