@@ -25,6 +25,10 @@ namespace KivaSync.SystemLog;
 /// <item>A leading UTF-8 byte-order mark is skipped; a JSON <c>\uD800</c>-style lone surrogate is read as
 /// U+FFFD, like invalid UTF-8; nesting depth is limited only by the line length.</item>
 /// <item>RFC 3339 leap second <c>:60</c> is accepted as the last tick of second 59.</item>
+/// <item>Cent amounts and item quantities must be whole JSON numbers (<c>4599</c> or <c>4599.0</c>); an item's
+/// fields are optional (qty 1, price 0, no sku/name/category) but a mistyped one is <c>invalid_entry</c>.</item>
+/// <item>An email is checked exactly as logged: no trimming, so surrounding spaces make it <c>invalid_email</c>.</item>
+/// <item>A line of only whitespace is blank (skipped) whatever its length.</item>
 /// </list>
 /// </remarks>
 public static class SystemLogParser

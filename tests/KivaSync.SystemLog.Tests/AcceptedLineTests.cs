@@ -24,6 +24,15 @@ public sealed class AcceptedLineTests
     }
 
     [Fact]
+    public void Parse_WhitespaceLineOverLengthLimit_IsBlankNotTooLong()
+    {
+        var outcome = Lines.Parse(new string(' ', SystemLogParser.MaxLineBytes + 10));
+
+        Assert.True(outcome.IsBlank);
+        Assert.Equal(RejectReason.None, outcome.Reason);
+    }
+
+    [Fact]
     public void Parse_NonBlankLine_IsNotBlank()
     {
         Assert.False(Lines.Parse("x").IsBlank);
