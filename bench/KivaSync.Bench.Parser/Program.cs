@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(KivaSync.Bench.Parser.ParseBenchmarks).Assembly).Run(args);
