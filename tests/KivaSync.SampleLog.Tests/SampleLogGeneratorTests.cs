@@ -263,6 +263,24 @@ public sealed class SampleLogGeneratorTests
     }
 
     [Theory]
+    [InlineData(0, 0, 1, "2024-01-01")]
+    [InlineData(5, 3, 2, "2024-03-15")]
+    [InlineData(40, 30, 5, "2020-12-20")]
+    public void GenerateLines_SmallOrOddOptions_GiveAValidLogTheOracleReads(int customers, int leads, int weeks, string start)
+    {
+        var o = Defaults with { Customers = customers, Leads = leads, Weeks = weeks, Start = DateTimeOffset.Parse(start, System.Globalization.CultureInfo.InvariantCulture), BadLineRate = 0.05 };
+        var summary = new SampleLogSummary();
+        var lines = SampleLogGenerator.GenerateLines(o, summary).ToList();
+
+        var rejected = lines.Distinct(StringComparer.Ordinal).Count(l => !SystemLogParser.Parse(Encoding.UTF8.GetBytes(l), "greenleaf").IsAccepted);
+        Assert.Equal(summary.BadLines, rejected);
+        var account = ContractOracle.Compute(lines, "greenleaf", o.Start, TimeSpan.FromMinutes(10));
+        Assert.Equal(customers, summary.Customers);
+        Assert.Equal(customers + leads - summary.LeadsConverted, account.Contacts.Count);
+        Assert.Equal(summary.Lines, lines.Count);
+    }
+
+    [Theory]
     [InlineData("Bad_Tenant")]
     [InlineData("")]
     public void GenerateLines_InvalidTenant_Throws(string tenant)
