@@ -57,6 +57,8 @@ public sealed partial class AcEmulatorHost : IAsyncDisposable
             ContentRootPath = AppContext.BaseDirectory,
             Args = [],
         });
+        // The emulator takes no configuration files: a host process's appsettings.json is not meant for it.
+        builder.Configuration.Sources.Clear();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);

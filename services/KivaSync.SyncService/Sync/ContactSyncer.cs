@@ -95,7 +95,9 @@ public sealed class ContactSyncer(
                 fieldValues);
 
             AcContact? contact = null;
-            if (snapshot.AcId is { } acId && !string.Equals(snapshot.AcEmail?.Trim(), snapshot.Email.Trim(), StringComparison.OrdinalIgnoreCase))
+            // Exact comparison: a change of case only is also sent by id, since contact/sync matches
+            // emails case-insensitively and would keep the old spelling.
+            if (snapshot.AcId is { } acId && !string.Equals(snapshot.AcEmail?.Trim(), snapshot.Email.Trim(), StringComparison.Ordinal))
             {
                 try
                 {

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Net.Client;
+using KivaSync.Contracts.V1;
+using KivaSync.SampleLog;
+using KivaSync.SyncService.State;
+using KivaSync.Testing.Oracle;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KivaSync.Demo;
+
+/// <summary>
+/// The demo: generate a tenant's sample log, ship it through the real shipper and sync service into
+/// the AC emulator (or a real account), and print what happened.
+/// </summary>
+public static class DemoCommand
+{
+    private const string Usage = """
+        kivasync demo: sync a generated sample log into ActiveCampaign, end to end.
+
+        usage: .ci/demo [--customers N] [--leads N] [--weeks N] [--seed N] [--tenant ID] [--rate R] [--work-dir DIR]
+
+          --customers N   customers in the sample log (default 200)
+          --leads N       leads in the sample log (default 60)
+          --weeks N       weeks of history (default 30)
+          --seed N        generator seed (default 1)
+          --tenant ID     tenant id (default greenleaf)
+          --rate R        AC requests per second for the tenant (default 5, AC's limit)
+          --work-dir DIR  where the log and the shipper's checkpoint go (default a new temp dir)
+
+        environment:
+          REDIS_URL       use this Redis instead of starting a local redis-server
+          AC_API_URL, AC_API_KEY (and AC_ACCOUNT_WEB_URL, AC_TRACKING_ACTID, AC_TRACKING_KEY)
+                          sync into this real AC account instead of the emulator
+        """;
+
+    /// <summary>Runs the demo; returns the process exit code (0 ok, 1 failed, 2 bad arguments).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var options = new SampleLogOptions();
+        var rate = 5.0;
+        string? workDir = null;
+        try
+        {
+            for (var i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                switch (args[i])
+                {
+                    case "--help" or "-h":
+                        await stdout.WriteLineAsync(Usage);
+                        return 0;
+                    case "--customers": options = options with { Customers = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--leads": options = options with { Leads = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--weeks": options = options with { Weeks = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--seed": options = options with { Seed = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--tenant": options = options with { Tenant = Next() }; break;
+                    case "--rate": rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--work-dir": workDir = Next(); break;
+                    default: throw new ArgumentException($"unknown argument {args[i]}");
+                }
+            }
+
+            options.Validate();
+            if (rate is <= 0 or > 1000)
+            {
+                throw new ArgumentException("--rate must be in (0, 1000]");
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}\n\n{Usage}");
+            return 2;
+        }
+
+        workDir ??= Path.Combine(Path.GetTempPath(), "kivasync-demo-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(workDir);
+        var realAccount = AcAccountSettings.FromEnvironment();
+        var redisUrl = Environment.GetEnvironmentVariable("REDIS_URL");
+
+        var logPath = Path.Combine(workDir, "system.log");
+        var summary = new SampleLogSummary();
+        await using (var file = File.Create(logPath))
+        {
+            summary = SampleLogGenerator.Write(file, options);
+        }
+
+        var logBytes = new FileInfo(logPath).Length;
+        await stdout.WriteLineAsync($"KivaSync demo — tenant {options.Tenant}");
+        await stdout.WriteLineAsync($"  sample log    {logPath}: {summary.Lines:N0} lines ({logBytes / 1024.0 / 1024.0:F1} MiB), {summary.Customers} customers, {summary.Leads} leads, {options.Weeks} weeks");
+        await stdout.WriteLineAsync($"  redis         {(redisUrl is null ? "local redis-server on 127.0.0.1 (started by the demo)" : "REDIS_URL")}");
+        await stdout.WriteLineAsync($"  ActiveCampaign {(realAccount is null ? $"emulator on 127.0.0.1, limited to {rate:0.#} requests/s like AC" : realAccount.ApiUrl)}");
+
+        await using var environment = await DemoEnvironment.StartAsync(new DemoSettings(options.Tenant, redisUrl, realAccount, rate));
+        var clock = Stopwatch.StartNew();
+        await using (var shipper = environment.CreateShipper(logPath, Path.Combine(workDir, "shipper-state")))
+        {
+            await shipper.StartAsync();
+            await shipper.WaitForFileShippedAsync(logPath);
+            var shipped = clock.Elapsed;
+            await stdout.WriteLineAsync($"  shipped       every line acknowledged by the sync service in {shipped.TotalSeconds:F1} s");
+            await shipper.StopAsync();
+        }
+
+        await environment.WaitForIdleAsync(TimeSpan.FromHours(2));
+        var elapsed = clock.Elapsed;
+        var store = environment.Service.Services.GetRequiredService<StateStore>();
+        var meta = await store.ReadMetaAsync(options.Tenant);
+        var rejects = await store.ReadRejectCountsAsync(options.Tenant);
+
+        await stdout.WriteLineAsync();
+        await stdout.WriteLineAsync($"Synced in {elapsed.TotalSeconds:F1} s ({summary.Lines / elapsed.TotalSeconds:F0} lines/s end to end)");
+        await stdout.WriteLineAsync($"  entries accepted      {meta.Accepted:N0}");
+        await stdout.WriteLineAsync($"  lines rejected        {rejects.Values.Sum():N0} ({string.Join(", ", rejects.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}"))})");
+        if (environment.Account is { } account)
+        {
+            var requests = account.Requests();
+            var contacts = account.Contacts();
+            await stdout.WriteLineAsync($"  contacts in AC        {contacts.Count:N0}");
+            await stdout.WriteLineAsync($"  AC API requests       {requests.Count:N0} ({string.Join(", ", requests.GroupBy(r => $"{r.Method} {Endpoint(r.Path)}").OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"))})");
+            await stdout.WriteLineAsync($"  429 answers from AC   {account.TooManyRequestsCount}");
+
+            var expected = ContractOracle.Compute(File.ReadLines(logPath), options.Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
+            var mismatches = ContractCheck.Contacts(expected, account);
+            await stdout.WriteLineAsync($"  contract check        {(mismatches.Count == 0 ? $"all {expected.Contacts.Count} contacts and their five custom fields are as the contract says" : $"{mismatches.Count} differences, first: {mismatches[0]}")}");
+            if (mismatches.Count > 0)
+            {
+                return 1;
+            }
+        }
+
+        using var channel = GrpcChannel.ForAddress(environment.ServiceAddress);
+        var api = new SyncApi.SyncApiClient(channel);
+        // Show a customer who changed email: one AC contact, found under the new address.
+        var customers = ContractOracle.Compute(File.ReadLines(logPath), options.Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10))
+            .Contacts.Where(c => !c.IsLead).ToList();
+        var someone = (customers.FirstOrDefault(c => c.FormerEmails.Count > 0) ?? customers.FirstOrDefault())?.CustomerId ?? "";
+        if (someone.Length > 0)
+        {
+            var status = await api.GetSyncStatusAsync(new GetSyncStatusRequest { Tenant = options.Tenant, CustomerId = someone });
+            await stdout.WriteLineAsync();
+            await stdout.WriteLineAsync($"GetSyncStatus(tenant={options.Tenant}, customer_id={someone}):");
+            await stdout.WriteLineAsync($"  state         {status.State}");
+            await stdout.WriteLineAsync($"  email         {status.Email}");
+            await stdout.WriteLineAsync($"  last synced   {status.LastSynced?.ToDateTimeOffset():u}");
+            await stdout.WriteLineAsync($"  AC contact    {status.AcContactId}  {status.AcContactUrl}");
+            await stdout.WriteLineAsync($"  fields        status={status.Fields.Status}, box={status.Fields.Box}, schedule={status.Fields.Schedule}, next delivery={status.Fields.NextDelivery}, cancelled on={status.Fields.CancelledOn}");
+        }
+
+        return 0;
+    }
+
+    private static string Endpoint(string path)
+    {
+        // "/api/3/contacts/12" → "contacts/{id}", so requests group by endpoint.
+        var parts = path.Replace("/api/3/", "", StringComparison.Ordinal).Split('/');
+        return string.Join('/', parts.Select(p => p.Length > 0 && p.All(char.IsAsciiDigit) ? "{id}" : p));
+    }
+}
