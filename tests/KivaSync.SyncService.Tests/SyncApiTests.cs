@@ -77,4 +77,28 @@ public sealed class SyncApiTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
+
+    [Fact]
+    public async Task GetTenantStatus_AfterIngest_CountsEntriesRejectionsQueueAndWeek()
+    {
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1,
+            """{"ts":"2024-06-03T14:22:05Z","customer":{"id":"5","email":"e@example.com"}}""",
+            """{"ts":"2024-06-03T14:22:06Z","contact":{"email":"lead@example.com"}}""",
+            """{"ts":"2024-06-06T23:00:00Z","event":"Weekly cycle completed","week":"2024-W24"}""",
+            "{broken",
+            """{"ts":"2024-06-03T14:22:05Z","customer":{"id":"6","email":"e@example.com"},"attrs":{"status":"Paused"}}"""));
+
+        var status = await service.Api.GetTenantStatusAsync(new GetTenantStatusRequest { Tenant = Tenant });
+
+        Assert.Equal(3ul, status.EntriesAccepted);
+        Assert.Equal(1ul, status.RejectedByReason["invalid_json"]);
+        Assert.Equal(1ul, status.RejectedByReason["unknown_status"]);
+        Assert.Equal(1ul, status.Customers);
+        Assert.Equal(1ul, status.Leads);
+        Assert.Equal(2ul, status.ContactsPending);
+        Assert.Equal("2024-W24", status.CurrentWeek);
+        Assert.Equal(new DateTimeOffset(2024, 6, 6, 23, 0, 0, TimeSpan.Zero), status.NewestEntryTs.ToDateTimeOffset());
+        Assert.Equal(5, status.RateLimitPerSecond);
+        Assert.Equal(TimeSpan.FromSeconds(2 / 5.0), status.EstimatedCatchUp.ToTimeSpan());
+    }
 }

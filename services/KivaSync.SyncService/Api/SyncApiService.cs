@@ -85,6 +85,47 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
         return response;
     }
 
+    /// <inheritdoc />
+    public override async Task<TenantStatus> GetTenantStatus(GetTenantStatusRequest request, ServerCallContext context)
+    {
+        var settings = RequireTenant(request.Tenant);
+        var now = time.GetUtcNow();
+        var meta = await store.ReadMetaAsync(request.Tenant);
+        var rejects = await store.ReadRejectCountsAsync(request.Tenant);
+        var figures = await store.ReadFiguresAsync(request.Tenant, now.ToUnixTimeMilliseconds());
+        var waiting = figures.Pending + figures.InFlight;
+        // Claimed-first scores can be backdated for live work, so clamp the age at zero.
+        var lag = figures.OldestPendingMs is { } oldest ? TimeSpan.FromMilliseconds(Math.Max(0, now.ToUnixTimeMilliseconds() - oldest)) : TimeSpan.Zero;
+        var catchUp = TimeSpan.FromSeconds(waiting / settings.RequestsPerSecond);
+        var status = new TenantStatus
+        {
+            Tenant = request.Tenant,
+            // More than a minute of work queued, or work waiting over a minute: still working through history.
+            Mode = catchUp > TimeSpan.FromMinutes(1) || lag > TimeSpan.FromMinutes(1) ? TenantMode.Backfill : TenantMode.Live,
+            EntriesAccepted = (ulong)meta.Accepted,
+            Customers = (ulong)figures.Customers,
+            Leads = (ulong)figures.Leads,
+            ContactsPending = (ulong)figures.Pending,
+            ContactsInFlight = (ulong)figures.InFlight,
+            Lag = Duration.FromTimeSpan(lag),
+            RateLimitPerSecond = settings.RequestsPerSecond,
+            RateLimitUsedPerSecond = figures.RequestsPerSecondLastMinute,
+            EstimatedCatchUp = Duration.FromTimeSpan(catchUp),
+            CurrentWeek = meta.CurrentWeek ?? "",
+        };
+        foreach (var (reason, count) in rejects)
+        {
+            status.RejectedByReason[reason] = (ulong)count;
+        }
+
+        if (meta.NewestEntryTsMs >= 0)
+        {
+            status.NewestEntryTs = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(meta.NewestEntryTsMs));
+        }
+
+        return status;
+    }
+
     private TenantOptions RequireTenant(string tenant)
     {
         if (string.IsNullOrEmpty(tenant) || !SystemLogParser.IsValidTenant(tenant))

@@ -42,6 +42,9 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>GCRA state of the AC API budget.</summary>
     public string RateApi => Prefix + "rl:api";
 
+    /// <summary>AC requests booked in one 10-second bucket (unix seconds / 10).</summary>
+    public string RateUsed(long bucket) => $"{RateApi}:used:{bucket}";
+
     /// <summary>Set while AC asked the tenant to back off (429/503 Retry-After).</summary>
     public string RatePause => Prefix + "rl:pause";
 

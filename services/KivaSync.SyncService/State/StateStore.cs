@@ -16,6 +16,9 @@ public enum SyncOutcome
 /// <summary>Tenant-wide figures.</summary>
 public sealed record TenantMeta(long Accepted, long NewestEntryTsMs, string? CurrentWeek, long ResyncAllRequested, long ResyncAllDone);
 
+/// <summary>Queue and usage figures of a tenant.</summary>
+public sealed record TenantFigures(long Pending, long InFlight, long Customers, long Leads, long? OldestPendingMs, double RequestsPerSecondLastMinute);
+
 /// <summary>All reads and writes of folded state and the contact work queue, in Redis.</summary>
 public sealed class StateStore(IConnectionMultiplexer redis)
 {
@@ -151,6 +154,32 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     {
         var entries = await Db.HashGetAllAsync(new RedisKeys(tenant).Rejects);
         return entries.ToDictionary(e => e.Name.ToString(), e => (long)e.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>Counts and ages a tenant status needs, read in one round trip.</summary>
+    public async Task<TenantFigures> ReadFiguresAsync(string tenant, long nowMs)
+    {
+        var keys = new RedisKeys(tenant);
+        var batch = Db.CreateBatch();
+        var dirty = batch.SortedSetLengthAsync(keys.Dirty);
+        var inFlight = batch.SortedSetLengthAsync(keys.InFlight);
+        var oldest = batch.SortedSetRangeByRankWithScoresAsync(keys.Dirty, 0, 0);
+        var customers = batch.SetLengthAsync(keys.Customers);
+        var leads = batch.SetLengthAsync(keys.Leads);
+        var bucket = nowMs / 10_000;
+        var used = Enumerable.Range(1, 6).Select(i => batch.StringGetAsync(keys.RateUsed(bucket - i))).ToArray();
+        batch.Execute();
+        var oldestScores = await oldest;
+        var lastMinute = 0L;
+        foreach (var u in used)
+        {
+            lastMinute += (long?)await u ?? 0;
+        }
+
+        return new TenantFigures(
+            await dirty, await inFlight, await customers, await leads,
+            oldestScores.Length == 0 ? null : (long)oldestScores[0].Score,
+            lastMinute / 60.0);
     }
 
     /// <summary>Contacts waiting and in flight.</summary>

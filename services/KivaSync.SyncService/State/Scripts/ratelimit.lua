@@ -17,4 +17,8 @@ if allow_at > now then
 end
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+-- Usage in 10-second buckets, for the tenant status (same hash tag as KEYS[1]).
+local bucket = KEYS[1] .. ':used:' .. math.floor(now / 10000000)
+redis.call('INCR', bucket)
+redis.call('EXPIRE', bucket, 120)
 return 0
