@@ -71,6 +71,17 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         return (long)result;
     }
 
+    /// <summary>Gives a claimed contact back to the queue untouched (this replica is stopping), so another
+    /// replica takes it at once instead of after the lease.</summary>
+    public Task ReleaseAsync(string tenant, string member, long nowMs)
+    {
+        var keys = new RedisKeys(tenant);
+        return Db.ScriptEvaluateAsync(
+            "if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) end return 1",
+            [keys.InFlight, keys.Dirty],
+            [member, nowMs]);
+    }
+
     /// <summary>Queues contacts for a sync now; returns how many are queued (already-queued ones count once).</summary>
     /// <param name="force">True for an operator's resync: AC is called even if it already has the latest state.</param>
     public async Task<int> MarkDirtyAsync(string tenant, IReadOnlyCollection<string> members, long nowMs, bool force = false)

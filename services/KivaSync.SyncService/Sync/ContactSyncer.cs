@@ -46,7 +46,19 @@ public sealed class ContactSyncer(
         activity?.SetTag(SyncTelemetry.Tags.Tenant, tenant);
         activity?.SetTag(SyncTelemetry.Tags.Member, snapshot.IsCustomer ? "customer" : "lead");
         activity?.SetTag(SyncTelemetry.Tags.Email, Redaction.Email(snapshot.Email));
-        var (outcome, error, contact) = await TrySyncAsync(tenant, snapshot, ct);
+        (SyncOutcome Outcome, string? Error, AcContact? Contact) result;
+        try
+        {
+            result = await TrySyncAsync(tenant, snapshot, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down mid-sync: hand the contact back now rather than after the lease.
+            await store.ReleaseAsync(tenant, member, Now());
+            throw;
+        }
+
+        var (outcome, error, contact) = result;
         activity?.SetTag(SyncTelemetry.Tags.Outcome, outcome.ToString());
         telemetry.ContactSyncs.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.Outcome, outcome.ToString()));
 
