@@ -140,6 +140,13 @@ public sealed class DemoEnvironment : IAsyncDisposable
         (Service, ServiceAddress) = await SyncServer.StartLocalAsync(serviceSettings, ct: ct);
     }
 
+    /// <summary>Starts one more replica of the sync service on the same Redis and AC account (a new free port).</summary>
+    public async Task<(WebApplication App, Uri Address)> StartReplicaAsync(CancellationToken ct = default) =>
+        await SyncServer.StartLocalAsync(serviceSettings, ct: ct);
+
+    /// <summary>The sync service's settings, as environment variables for a replica run as its own process.</summary>
+    public IReadOnlyDictionary<string, string?> ServiceSettings => serviceSettings;
+
     /// <summary>A shipper for one file of the tenant, keeping its checkpoint under <paramref name="stateDirectory"/>.</summary>
     public ShipperRunner CreateShipper(string logPath, string stateDirectory, ILoggerFactory? loggerFactory = null) =>
         new(ShipperOptionsFor(logPath, stateDirectory), loggerFactory);
