@@ -11,12 +11,15 @@ namespace KivaSync.SyncService.Tests;
 /// <summary>A real redis-server plus the sync service in-process on Kestrel (127.0.0.1, port 0).</summary>
 internal sealed class ServiceHarness : IAsyncDisposable
 {
-    private ServiceHarness(RedisServerProcess redis, WebApplication app, Uri address, IReadOnlyDictionary<string, string?> settings)
+    private readonly Action<WebApplicationBuilder>? configure;
+
+    private ServiceHarness(RedisServerProcess redis, WebApplication app, Uri address, IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure)
     {
         Redis = redis;
         App = app;
         Address = address;
         Settings = settings;
+        this.configure = configure;
         Channel = GrpcChannel.ForAddress(address);
     }
 
@@ -37,7 +40,7 @@ internal sealed class ServiceHarness : IAsyncDisposable
     /// <summary>Starts Redis and the service. Without <paramref name="acApiUrl"/> the workers are off (ingest only).</summary>
     public static async Task<ServiceHarness> StartAsync(
         string tenant = "greenleaf", string? acApiUrl = null, string apiKey = "test-key", double requestsPerSecond = 5,
-        IDictionary<string, string?>? extra = null, RedisServerProcess? redis = null)
+        IDictionary<string, string?>? extra = null, RedisServerProcess? redis = null, Action<WebApplicationBuilder>? configure = null)
     {
         redis ??= await RedisServerProcess.StartAsync();
         var settings = new Dictionary<string, string?>
@@ -56,8 +59,8 @@ internal sealed class ServiceHarness : IAsyncDisposable
             settings[key] = value;
         }
 
-        var (app, address) = await SyncServer.StartLocalAsync(settings);
-        return new ServiceHarness(redis, app, address, settings);
+        var (app, address) = await SyncServer.StartLocalAsync(settings, configure);
+        return new ServiceHarness(redis, app, address, settings, configure);
     }
 
     /// <summary>Stops the service and starts a new instance on the same Redis (a restart).</summary>
@@ -66,14 +69,17 @@ internal sealed class ServiceHarness : IAsyncDisposable
         Channel.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        (App, Address) = await SyncServer.StartLocalAsync(Settings);
+        (App, Address) = await SyncServer.StartLocalAsync(Settings, configure);
         Channel = GrpcChannel.ForAddress(Address);
     }
 
     /// <summary>Ships batches on one stream and returns their acknowledgements.</summary>
-    public async Task<List<BatchAck>> ShipAsync(params EntryBatch[] batches)
+    public Task<List<BatchAck>> ShipAsync(params EntryBatch[] batches) => ShipAsync(null, batches);
+
+    /// <summary>Ships batches on one stream with the given call metadata (e.g. authorization) and returns their acknowledgements.</summary>
+    public async Task<List<BatchAck>> ShipAsync(Grpc.Core.Metadata? headers, params EntryBatch[] batches)
     {
-        using var call = Ingest.Ship();
+        using var call = Ingest.Ship(headers);
         var acks = new List<BatchAck>();
         foreach (var batch in batches)
         {

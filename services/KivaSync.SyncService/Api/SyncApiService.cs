@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using KivaSync.Contracts.V1;
 using KivaSync.SyncService.Errors;
+using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SystemLog;
@@ -14,7 +15,7 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
     /// <inheritdoc />
     public override async Task<CustomerSyncStatus> GetSyncStatus(GetSyncStatusRequest request, ServerCallContext context)
     {
-        var settings = RequireTenant(request.Tenant);
+        var settings = RequireTenant(request.Tenant, context);
         string? member = request.CustomerCase switch
         {
             GetSyncStatusRequest.CustomerOneofCase.CustomerId when !string.IsNullOrEmpty(request.CustomerId) =>
@@ -38,7 +39,7 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
     /// <inheritdoc />
     public override async Task<ForceResyncResponse> ForceResync(ForceResyncRequest request, ServerCallContext context)
     {
-        RequireTenant(request.Tenant);
+        RequireTenant(request.Tenant, context);
         var response = new ForceResyncResponse();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var members = new HashSet<string>(StringComparer.Ordinal);
@@ -88,7 +89,7 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
     /// <inheritdoc />
     public override async Task<TenantStatus> GetTenantStatus(GetTenantStatusRequest request, ServerCallContext context)
     {
-        var settings = RequireTenant(request.Tenant);
+        var settings = RequireTenant(request.Tenant, context);
         var now = time.GetUtcNow();
         var meta = await store.ReadMetaAsync(request.Tenant);
         var rejects = await store.ReadRejectCountsAsync(request.Tenant);
@@ -126,11 +127,19 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
         return status;
     }
 
-    private TenantOptions RequireTenant(string tenant)
+    /// <summary>Checks the id, then the caller's access (before existence, so a scoped caller learns nothing about
+    /// other tenants), then that the tenant is configured.</summary>
+    private TenantOptions RequireTenant(string tenant, ServerCallContext context)
     {
         if (string.IsNullOrEmpty(tenant) || !SystemLogParser.IsValidTenant(tenant))
         {
             throw GrpcErrors.InvalidArgument("tenant", "a tenant id must match [a-z0-9][a-z0-9-]{0,62}");
+        }
+
+        var caller = CallerAccess.Of(context);
+        if (!caller.Allows(tenant))
+        {
+            throw GrpcErrors.PermissionDenied($"caller \"{caller.Caller}\" may not use tenant \"{tenant}\"");
         }
 
         if (!tenants.TryGet(tenant, out var settings))

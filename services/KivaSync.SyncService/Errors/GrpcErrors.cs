@@ -1,3 +1,4 @@
+using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -8,6 +9,9 @@ namespace KivaSync.SyncService.Errors;
 /// <summary>The one place that turns failures into gRPC statuses, with Google.Rpc.Status details a caller can act on.</summary>
 public static class GrpcErrors
 {
+    /// <summary>Trailer with the retry delay in whole milliseconds; the shipper reads it (besides RetryInfo in the details).</summary>
+    public const string RetryAfterTrailer = "retry-after-ms";
+
     private const string Domain = "kivasync.kiva.dev";
 
     /// <summary>INVALID_ARGUMENT naming the bad field.</summary>
@@ -46,18 +50,36 @@ public static class GrpcErrors
             Details = { Any.Pack(new ErrorInfo { Reason = "TENANT_NOT_ALLOWED", Domain = Domain }) },
         }.ToRpcException();
 
-    /// <summary>UNAUTHENTICATED: no or wrong credentials.</summary>
-    public static RpcException Unauthenticated(string description) =>
-        new Google.Rpc.Status { Code = (int)Code.Unauthenticated, Message = description }.ToRpcException();
+    /// <summary>UNAUTHENTICATED: no or wrong credentials. Never put a presented or configured token in <paramref name="description"/>.</summary>
+    public static RpcException Unauthenticated(string reason, string description) =>
+        new Google.Rpc.Status
+        {
+            Code = (int)Code.Unauthenticated,
+            Message = description,
+            Details = { Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain }) },
+        }.ToRpcException();
 
     /// <summary>UNAVAILABLE with a retry delay: the caller should wait and try again; nothing was accepted.</summary>
     public static RpcException Unavailable(string description, TimeSpan retryAfter) =>
-        new Google.Rpc.Status
+        WithRetryAfter(new Google.Rpc.Status
         {
             Code = (int)Code.Unavailable,
             Message = description,
             Details = { Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }) },
-        }.ToRpcException();
+        }.ToRpcException(), retryAfter);
+
+    /// <summary>RESOURCE_EXHAUSTED: the service is at its limit; retry after the delay (RetryInfo and the retry-after-ms trailer).</summary>
+    public static RpcException ResourceExhausted(string reason, string description, TimeSpan retryAfter) =>
+        WithRetryAfter(new Google.Rpc.Status
+        {
+            Code = (int)Code.ResourceExhausted,
+            Message = description,
+            Details =
+            {
+                Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }),
+                Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain }),
+            },
+        }.ToRpcException(), retryAfter);
 
     /// <summary>Maps infrastructure exceptions to the status a caller should see; null when not ours to map.</summary>
     public static RpcException? FromException(Exception exception) => exception switch
@@ -69,4 +91,11 @@ public static class GrpcErrors
             Unavailable("Redis is loading or busy; retry", TimeSpan.FromSeconds(1)),
         _ => null,
     };
+
+    private static RpcException WithRetryAfter(RpcException exception, TimeSpan retryAfter)
+    {
+        var ms = (long)Math.Ceiling(Math.Max(0, retryAfter.TotalMilliseconds));
+        exception.Trailers.Add(RetryAfterTrailer, ms.ToString(CultureInfo.InvariantCulture));
+        return exception;
+    }
 }

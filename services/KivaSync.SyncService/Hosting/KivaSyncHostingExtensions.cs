@@ -3,6 +3,7 @@ using KivaSync.SyncService.Api;
 using KivaSync.SyncService.Errors;
 using KivaSync.SyncService.Ingest;
 using KivaSync.SyncService.RateLimiting;
+using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Sync;
 using KivaSync.SyncService.Telemetry;
@@ -28,6 +29,10 @@ public static class KivaSyncHostingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<KivaSyncOptions>, KivaSyncOptionsValidator>();
+        services.AddSingleton<IValidateOptions<KivaSyncOptions>, CallersValidator>();
+        services.AddSingleton<IPostConfigureOptions<KivaSyncOptions>, CallerTenantsFromScalar>();
+        services.AddSingleton<CallerAuthenticator>();
+        services.AddHostedService<SecurityStartupReport>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IConnectionMultiplexer>(sp =>
@@ -43,6 +48,7 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<StateStore>();
         services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<IngestAdmission>();
         services.AddSingleton<AcFieldCatalog>();
         services.AddSingleton<AcClientFactory>();
         services.AddSingleton<ContactSyncer>();
@@ -70,6 +76,8 @@ public static class KivaSyncHostingExtensions
         services.AddGrpc(options =>
         {
             options.Interceptors.Add<ErrorMappingInterceptor>();
+            // After error mapping (so its refusals pass through unchanged) and before every handler.
+            options.Interceptors.Add<CallerAuthenticationInterceptor>();
             options.MaxReceiveMessageSize = 16 * 1024 * 1024;
         });
         services.AddGrpcHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);

@@ -21,6 +21,7 @@ public sealed class SyncTelemetry : IDisposable
         ContactSyncs = meter.CreateCounter<long>("kivasync.contact.syncs", "{sync}", "Contact syncs by outcome");
         AcRequests = meter.CreateCounter<long>("kivasync.ac.requests", "{request}", "ActiveCampaign API requests by endpoint and status");
         RateLimitWait = meter.CreateHistogram<double>("kivasync.ratelimit.wait", "s", "Time spent waiting for the tenant's AC budget");
+        CallsRefused = meter.CreateCounter<long>("kivasync.calls.refused", "{call}", "gRPC calls refused: unauthenticated, tenant not allowed, or overload");
     }
 
     /// <summary>The service's spans.</summary>
@@ -43,6 +44,9 @@ public sealed class SyncTelemetry : IDisposable
 
     /// <summary>kivasync.ratelimit.wait</summary>
     public Histogram<double> RateLimitWait { get; }
+
+    /// <summary>kivasync.calls.refused</summary>
+    public Counter<long> CallsRefused { get; }
 
     /// <inheritdoc />
     public void Dispose()
@@ -72,5 +76,7 @@ public sealed class SyncTelemetry : IDisposable
         public const string Endpoint = "ac.endpoint";
         public const string Status = "http.response.status_code";
         public const string Email = "kivasync.contact.email";
+        public const string Caller = "kivasync.caller";
+        public const string GrpcStatus = "rpc.grpc.status_code";
     }
 }

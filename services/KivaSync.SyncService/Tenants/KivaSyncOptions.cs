@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using KivaSync.SyncService.Security;
 
 namespace KivaSync.SyncService.Tenants;
 
@@ -18,6 +19,23 @@ public sealed class KivaSyncOptions
     /// <summary>How the workers pace contact syncs.</summary>
     [Required]
     public SyncWorkerOptions Sync { get; set; } = new();
+
+    /// <summary>Who may call the gRPC API, by caller name. None configured: the service runs open (local dev, demo).</summary>
+    public Dictionary<string, CallerOptions> Callers { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>How much ingest work the service takes on at once.</summary>
+    [Required]
+    public IngestOptions Ingest { get; set; } = new();
+}
+
+/// <summary>Bounds on ingest work, so a flood of shippers gets told to come back later instead of exhausting the replica.</summary>
+public sealed class IngestOptions
+{
+    /// <summary>Batches processed at once across all streams of this replica; one more is refused with RESOURCE_EXHAUSTED.</summary>
+    public int MaxConcurrentBatches { get; set; } = 64;
+
+    /// <summary>The retry delay a refused shipper is given (RetryInfo and the retry-after-ms trailer).</summary>
+    public TimeSpan OverloadRetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>One tenant's ActiveCampaign settings.</summary>

@@ -30,6 +30,16 @@ internal sealed class KivaSyncOptionsValidator : IValidateOptions<KivaSyncOption
             }
         }
 
+        if (options.Ingest.MaxConcurrentBatches is < 1 or > 100_000)
+        {
+            failures.Add("KivaSync:Ingest:MaxConcurrentBatches must be in [1, 100000]");
+        }
+
+        if (options.Ingest.OverloadRetryAfter <= TimeSpan.Zero || options.Ingest.OverloadRetryAfter > TimeSpan.FromMinutes(10))
+        {
+            failures.Add("KivaSync:Ingest:OverloadRetryAfter must be in (0, 00:10:00]");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using KivaSync.SyncService.Errors;
+using KivaSync.SyncService.Telemetry;
+
+namespace KivaSync.SyncService.Security;
+
+/// <summary>
+/// Authenticates every gRPC call before its handler runs and attaches the caller's <see cref="CallerAccess"/>;
+/// handlers then check tenants with it. Runs for every service (fail closed), except the gRPC health service,
+/// which Kubernetes probes call without credentials.
+/// </summary>
+internal sealed class CallerAuthenticationInterceptor(
+    CallerAuthenticator authenticator, SyncTelemetry telemetry, ILogger<CallerAuthenticationInterceptor> logger) : Interceptor
+{
+    private const string HealthServicePrefix = "/grpc.health.v1.Health/";
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Authenticate(context);
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (RpcException e) when (CountRefusal(e))
+        {
+            throw;
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authenticate(context);
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (RpcException e) when (CountRefusal(e))
+        {
+            throw;
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authenticate(context);
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (RpcException e) when (CountRefusal(e))
+        {
+            throw;
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authenticate(context);
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (RpcException e) when (CountRefusal(e))
+        {
+            throw;
+        }
+    }
+
+    /// <summary>Counts tenant refusals and overload; never catches (always false).</summary>
+    private bool CountRefusal(RpcException e)
+    {
+        if (e.StatusCode is StatusCode.PermissionDenied or StatusCode.ResourceExhausted)
+        {
+            telemetry.CallsRefused.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.GrpcStatus, e.StatusCode.ToString()));
+        }
+
+        return false;
+    }
+
+    private void Authenticate(ServerCallContext context)
+    {
+        if (context.Method.StartsWith(HealthServicePrefix, StringComparison.Ordinal))
+        {
+            CallerAccess.Open.AttachTo(context);
+            return;
+        }
+
+        var certificate = context.GetHttpContext().Connection.ClientCertificate;
+        var access = authenticator.Authenticate(context.RequestHeaders.GetValue("authorization"), certificate, out var failure);
+        if (access is null)
+        {
+            SecurityLog.CallRefused(logger, context.Method, context.Peer, failure);
+            telemetry.CallsRefused.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.GrpcStatus, nameof(StatusCode.Unauthenticated)));
+            throw failure switch
+            {
+                AuthenticationFailure.MalformedAuthorization =>
+                    GrpcErrors.Unauthenticated("MALFORMED_AUTHORIZATION", "the authorization metadata must be \"Bearer <token>\""),
+                AuthenticationFailure.InvalidToken =>
+                    GrpcErrors.Unauthenticated("INVALID_TOKEN", "the bearer token is not valid for this service"),
+                AuthenticationFailure.UnknownCertificate =>
+                    GrpcErrors.Unauthenticated("UNKNOWN_CERTIFICATE", "the client certificate's subject is not a configured caller"),
+                _ => GrpcErrors.Unauthenticated("MISSING_CREDENTIALS", "this service needs \"authorization: Bearer <token>\" metadata or a client certificate"),
+            };
+        }
+
+        access.AttachTo(context);
+        Activity.Current?.SetTag(SyncTelemetry.Tags.Caller, access.Caller);
+    }
+}
