@@ -169,7 +169,7 @@ public sealed class AcClient(
         return await pipeline.ExecuteAsync(
             async token =>
             {
-                await limiter.WaitAsync(tenantId, tenant.RequestsPerSecond, token);
+                await using var lease = await limiter.AcquireAsync(tenantId, tenant.RequestsPerSecond, token);
                 using var request = new HttpRequestMessage(method, uri);
                 request.Headers.Add("Api-Token", tenant.ApiKey);
                 request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));

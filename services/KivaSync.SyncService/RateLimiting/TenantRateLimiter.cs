@@ -6,38 +6,68 @@ using StackExchange.Redis;
 namespace KivaSync.SyncService.RateLimiting;
 
 /// <summary>
-/// The per-tenant AC budget, shared by every replica: a GCRA in a Redis script on Redis's own
-/// clock (replica clocks never matter), no burst, plus a tenant-wide pause set from AC's Retry-After.
+/// The per-tenant AC budget, shared by every replica. AC allows N requests per second per account and
+/// counts them as they arrive, so each request holds one of N slots in Redis from before it is sent
+/// until one second after AC answered: however the network delays requests, no one-second window at
+/// AC sees more than N (State/Scripts/ratelimit.lua says why). A 429/503 Retry-After pauses the tenant.
 /// </summary>
 public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider time, SyncTelemetry telemetry)
 {
-    // Requests are spaced a little wider than 1/rate so that network jitter never puts rate+1
-    // requests into one second as AC measures it.
-    private const double SafetyMargin = 1.05;
+    /// <summary>How long a slot is held at most if its holder never releases it (it died).</summary>
+    private static readonly TimeSpan LongestHold = TimeSpan.FromSeconds(90);
 
-    /// <summary>Waits until the tenant may send one more AC API request, and books it.</summary>
-    public async Task WaitAsync(string tenant, double requestsPerSecond, CancellationToken ct)
+    /// <summary>A waiter polls at least this often, since slots free up when answers arrive.</summary>
+    private static readonly TimeSpan LongestPoll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Waits for one of the tenant's slots; dispose the lease once AC has answered.</summary>
+    public async Task<RateLease> AcquireAsync(string tenant, double requestsPerSecond, CancellationToken ct)
     {
         var keys = new RedisKeys(tenant);
-        var intervalMicros = (long)Math.Ceiling(1_000_000 / requestsPerSecond * SafetyMargin);
+        var slots = Math.Max(1, (int)Math.Floor(requestsPerSecond));
+        var id = Guid.NewGuid().ToString("N");
         var started = Stopwatch.GetTimestamp();
         while (true)
         {
             ct.ThrowIfCancellationRequested();
             var waitMs = (long)await redis.GetDatabase().ScriptEvaluateAsync(
-                LuaScripts.RateLimit, [keys.RateApi, keys.RatePause], [intervalMicros, 1]);
+                LuaScripts.RateLimit, [keys.RateSlots, keys.RatePause], [slots, id, (long)LongestHold.TotalMilliseconds]);
             if (waitMs <= 0)
             {
                 break;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(waitMs), time, ct);
+            var wait = TimeSpan.FromMilliseconds(waitMs);
+            await Task.Delay(wait < LongestPoll ? wait : LongestPoll, time, ct);
         }
 
         telemetry.RateLimitWait.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, tenant));
+        // N slots each held one window of N / rate seconds after the answer: rate requests per second.
+        return new RateLease(redis, keys.RateSlots, id, (long)Math.Ceiling(slots / requestsPerSecond * 1000));
     }
 
     /// <summary>Holds the whole tenant for <paramref name="delay"/> (AC answered 429 or 503 with Retry-After).</summary>
     public Task PauseAsync(string tenant, TimeSpan delay) =>
         redis.GetDatabase().StringSetAsync(new RedisKeys(tenant).RatePause, "1", delay, When.Always);
+}
+
+/// <summary>One request's slot; releasing it keeps the slot one more window (1 s at 5 of 5/s), as AC counts.</summary>
+public sealed class RateLease(IConnectionMultiplexer redis, string slotsKey, string id, long holdAfterAnswerMs) : IAsyncDisposable
+{
+    private const string Release =
+        "local t = redis.call('TIME') " +
+        "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) " +
+        "redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1]) return 1";
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await redis.GetDatabase().ScriptEvaluateAsync(Release, [slotsKey], [id, holdAfterAnswerMs]);
+        }
+        catch (RedisException)
+        {
+            // The slot then expires on its own (LongestHold): slower, never over the limit.
+        }
+    }
 }

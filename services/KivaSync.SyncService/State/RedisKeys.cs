@@ -39,11 +39,11 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>Hash AC field title → AC field id.</summary>
     public string AcFields => Prefix + "ac:fields";
 
-    /// <summary>GCRA state of the AC API budget.</summary>
-    public string RateApi => Prefix + "rl:api";
+    /// <summary>The AC API budget's slots (zset: request id → expiry ms).</summary>
+    public string RateSlots => Prefix + "rl:api";
 
     /// <summary>AC requests booked in one 10-second bucket (unix seconds / 10).</summary>
-    public string RateUsed(long bucket) => $"{RateApi}:used:{bucket}";
+    public string RateUsed(long bucket) => $"{RateSlots}:used:{bucket}";
 
     /// <summary>Set while AC asked the tenant to back off (429/503 Retry-After).</summary>
     public string RatePause => Prefix + "rl:pause";

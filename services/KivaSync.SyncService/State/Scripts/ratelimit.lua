@@ -1,24 +1,26 @@
--- GCRA on Redis's own clock: one shared budget for every replica. Returns 0 when the caller may
--- send now (and books its slot), else the milliseconds to wait. A pause set from a 429/503
--- Retry-After holds the whole tenant.
--- KEYS[1] = theoretical arrival time key, KEYS[2] = pause key
--- ARGV[1] = emission interval in microseconds (1e6 / rate), ARGV[2] = burst in requests (1 = none)
+-- The tenant's AC budget, shared by every replica, on Redis's own clock.
+-- AC counts requests by their arrival, which can be anywhere between our send and its answer. So a
+-- request holds one of the tenant's N slots from before it is sent until one second after its answer
+-- (see release in TenantRateLimiter): then no second-long window at AC can ever see N+1 requests,
+-- whatever the network's jitter. A slot whose holder died expires after ARGV[3] ms.
+-- KEYS[1] = slots (zset member = request id, score = expiry ms), KEYS[2] = pause key (Retry-After)
+-- ARGV[1] = slots N, ARGV[2] = request id, ARGV[3] = longest hold ms
+-- Returns 0 when the slot is taken, else milliseconds to wait before trying again.
 local pause = redis.call('PTTL', KEYS[2])
 if pause > 0 then return pause end
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
-local tolerance = interval * (tonumber(ARGV[2]) - 1)
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local allow_at = tat - tolerance
-if allow_at > now then
-  return math.ceil((allow_at - now) / 1000)
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) + 1000)
+  -- Usage in 10-second buckets, for the tenant status (same hash tag as KEYS[1]).
+  local bucket = KEYS[1] .. ':used:' .. math.floor(now / 10000)
+  redis.call('INCR', bucket)
+  redis.call('EXPIRE', bucket, 120)
+  return 0
 end
-local new_tat = tat + interval
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1000)
--- Usage in 10-second buckets, for the tenant status (same hash tag as KEYS[1]).
-local bucket = KEYS[1] .. ':used:' .. math.floor(now / 10000000)
-redis.call('INCR', bucket)
-redis.call('EXPIRE', bucket, 120)
-return 0
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local wait = tonumber(first[2]) - now
+if wait < 1 then wait = 1 end
+return wait
