@@ -106,6 +106,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             DisposeHttpClient = true,
             LoggerFactory = loggerFactory,
             MaxReceiveMessageSize = 16 * 1024 * 1024,
+            CompressionProviders = [new BufferedGzipProvider()],
         });
         _client = new LogIngest.LogIngestClient(_channel);
     }
@@ -852,7 +853,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             bytes = plain;
         }
 
-        var file = new TrackedFile(fingerprint, path, source.Tenant, bytes, start) { LastGrowth = now };
+        var file = new TrackedFile(fingerprint, path, source.Tenant, bytes, start, _options.ParseLines) { LastGrowth = now };
         _files[fingerprint] = file;
         seen.Add(fingerprint);
         Log.Tracking(_logger, path, fingerprint, source.Tenant, start);

@@ -19,6 +19,7 @@ internal sealed class TrackedFile : IDisposable
     private const int LineOverheadBytes = 48;
 
     private readonly LineReader _reader;
+    private readonly bool _parseLines;
     private Source _source;
     private IByteSource? _bytes;
     private long _acked;
@@ -26,8 +27,9 @@ internal sealed class TrackedFile : IDisposable
     private long _pendingBytes;
     private DateTimeOffset _pendingSince;
 
-    public TrackedFile(string fingerprint, string path, string tenant, IByteSource bytes, long offset)
+    public TrackedFile(string fingerprint, string path, string tenant, IByteSource bytes, long offset, bool parseLines = true)
     {
+        _parseLines = parseLines;
         Fingerprint = fingerprint;
         Path = path;
         Tenant = tenant;
@@ -225,13 +227,13 @@ internal sealed class TrackedFile : IDisposable
             metrics.LinesRepaired.Add(1);
         }
 
-        var outcome = SystemLogParser.Parse(content, Tenant);
         _pending!.Lines.Add(new LogLine
         {
             Offset = (ulong)line.Offset,
             Length = (uint)line.Length,
             Raw = repaired is null ? ByteString.CopyFrom(content) : UnsafeByteOperations.UnsafeWrap(repaired),
-            Parsed = ToParsed(outcome),
+            // The parse is advisory (the service parses the raw bytes itself): it can be turned off for throughput.
+            Parsed = _parseLines ? ToParsed(SystemLogParser.Parse(content, Tenant)) : new ParsedEntry { Tenant = Tenant },
         });
         _pendingBytes += LineOverheadBytes + content.Length;
     }
