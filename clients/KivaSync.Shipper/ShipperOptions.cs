@@ -70,6 +70,10 @@ public sealed class ShipperOptions
     /// <summary>Fewest time between checkpoint writes.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long the checkpoint keeps the entry of a file that was read to its end and let go; a copy of it
+    /// (e.g. its .gz) found later than this is shipped again (the service drops the duplicates).</summary>
+    public TimeSpan CheckpointRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>First reconnect delay; doubles per failed attempt (with jitter).</summary>
     public TimeSpan ReconnectMinDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
@@ -149,6 +153,7 @@ public sealed class ShipperOptionsValidator : IValidateOptions<ShipperOptions>
         PositiveTime(options.ReconnectMinDelay, "ReconnectMinDelay");
         PositiveTime(options.AckTimeout, "AckTimeout");
         PositiveTime(options.UnhealthyAfter, "UnhealthyAfter");
+        PositiveTime(options.CheckpointRetention, "CheckpointRetention");
         if (options.MaxDelay < TimeSpan.Zero || options.RotatedFileWait < TimeSpan.Zero || options.CheckpointInterval < TimeSpan.Zero ||
             options.DrainTimeout < TimeSpan.Zero)
         {

@@ -89,7 +89,7 @@ public sealed class ShipperRunner : IAsyncDisposable
         _logger = (ILogger?)loggerFactory?.CreateLogger<ShipperRunner>() ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _limits = new BatchLimits(options.MaxLines, options.MaxBytes, options.MaxDelay);
-        _checkpoints = new CheckpointStore(options.CheckpointDirectory, _time);
+        _checkpoints = new CheckpointStore(options.CheckpointDirectory, _time, options.CheckpointRetention);
         _deadLetters = new DeadLetterWriter(options.DeadLetterPath);
         _metrics = new ShipperMetrics(meterFactory, () => Volatile.Read(ref _inFlightCount), LagMeasurements);
         _channel = GrpcChannel.ForAddress(options.ServiceUrl!, new GrpcChannelOptions
