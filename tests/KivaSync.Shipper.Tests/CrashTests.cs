@@ -18,9 +18,10 @@ public sealed class CrashTests : IDisposable
         await using var server = await FakeIngestServer.StartAsync(service);
         var log = _dir.File("system.log");
         var checkpointFile = _dir.File("state/checkpoints.json");
-        Append(log, Lines(0, 2000));
+        // Big enough (250+ batches) that five kills after at most 30 batches each never reach its end.
+        Append(log, Lines(0, 5000));
         var random = new Random(20261126);
-        var next = 2000;
+        var next = 5000;
 
         for (var kill = 0; kill < 5; kill++)
         {
