@@ -249,11 +249,11 @@ public sealed class ShipperRunner : IAsyncDisposable
         var attempt = 0;
         while (!hard.IsCancellationRequested && !_draining)
         {
-            Discover();
             Exception? failure;
             var acked = false;
             try
             {
+                Discover();
                 acked = await RunStreamAsync(hard);
                 if (_draining)
                 {
@@ -331,7 +331,8 @@ public sealed class ShipperRunner : IAsyncDisposable
             TaskScheduler.Default);
         var receive = ReceiveAsync(call.ResponseStream, state, streamCts.Token);
         var send = PumpAsync(call.RequestStream, state, streamCts.Token);
-        var first = await Task.WhenAny(receive, send);
+        var watchdog = WatchdogAsync(streamCts.Token);
+        var first = await Task.WhenAny(receive, send, watchdog);
         try
         {
             if (first == send && send.IsCompletedSuccessfully)
@@ -346,9 +347,14 @@ public sealed class ShipperRunner : IAsyncDisposable
             await streamCts.CancelAsync();
             await IgnoreFailure(receive);
             await IgnoreFailure(send);
-            if (first.Exception?.InnerException is { } ex)
+            await IgnoreFailure(watchdog);
+            // The response side carries the service's status and trailers (retry-after-ms): prefer it.
+            var failure = receive.Exception?.InnerException is RpcException { StatusCode: not StatusCode.Cancelled } rpc && first != watchdog
+                ? rpc
+                : first.Exception?.InnerException;
+            if (failure is not null)
             {
-                throw new StreamFailedException(ex, state.Acked);
+                throw new StreamFailedException(failure, state.Acked);
             }
 
             hard.ThrowIfCancellationRequested();
@@ -381,11 +387,6 @@ public sealed class ShipperRunner : IAsyncDisposable
             }
 
             var now = _time.GetUtcNow();
-            if (_inFlight.TryPeek(out var oldest) && now - oldest.SentAt > _options.AckTimeout)
-            {
-                throw new TimeoutException($"batch {oldest.Sequence} was not acknowledged within {_options.AckTimeout}");
-            }
-
             if (now >= nextDiscovery)
             {
                 Discover();
@@ -411,6 +412,20 @@ public sealed class ShipperRunner : IAsyncDisposable
             _inFlight.Enqueue(new InFlight(batch.Sequence, file!, file!.Path, (long)batch.StartOffset, (long)batch.EndOffset, activity, now));
             Interlocked.Increment(ref _inFlightCount);
             await writer.WriteAsync(batch, ct);
+        }
+    }
+
+    /// <summary>Fails the stream when the oldest batch waits too long, even while a write is stuck on flow control.</summary>
+    private async Task WatchdogAsync(CancellationToken ct)
+    {
+        var period = _options.AckTimeout / 4 < TimeSpan.FromSeconds(1) ? _options.AckTimeout / 4 : TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            await Task.Delay(period, _time, ct);
+            if (_inFlight.TryPeek(out var oldest) && _time.GetUtcNow() - oldest.SentAt > _options.AckTimeout)
+            {
+                throw new TimeoutException($"batch {oldest.Sequence} was not acknowledged within {_options.AckTimeout}");
+            }
         }
     }
 
@@ -581,7 +596,14 @@ public sealed class ShipperRunner : IAsyncDisposable
                 return;
             }
 
-            Discover();
+            try
+            {
+                Discover();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.ReadFailed(_logger, "(discovery)", ex);
+            }
         }
     }
 
@@ -676,7 +698,15 @@ public sealed class ShipperRunner : IAsyncDisposable
             {
                 foreach (var path in FileGlob.Expand(source.Path))
                 {
-                    DiscoverPath(source, path, now, seen);
+                    try
+                    {
+                        DiscoverPath(source, path, now, seen);
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        // Gone or unreadable between listing and opening: looked at again next time.
+                        Log.ReadFailed(_logger, path, ex);
+                    }
                 }
             }
 
