@@ -189,6 +189,11 @@ internal sealed class TrackedFile : IDisposable
 
         _pending = null;
         SentOffset = end;
+        if (_parseLines)
+        {
+            ParseAll(batch);
+        }
+
         return batch;
     }
 
@@ -233,9 +238,28 @@ internal sealed class TrackedFile : IDisposable
             Length = (uint)line.Length,
             Raw = repaired is null ? ByteString.CopyFrom(content) : UnsafeByteOperations.UnsafeWrap(repaired),
             // The parse is advisory (the service parses the raw bytes itself): it can be turned off for throughput.
-            Parsed = _parseLines ? ToParsed(SystemLogParser.Parse(content, Tenant)) : new ParsedEntry { Tenant = Tenant },
+            // Parsed when the batch is complete (in parallel), or only the tenant when parsing is off.
+            Parsed = _parseLines ? null : new ParsedEntry { Tenant = Tenant },
         });
         _pendingBytes += LineOverheadBytes + content.Length;
+    }
+
+    /// <summary>The advisory parse dominates the shipper's CPU; lines are independent, so they are parsed in parallel.</summary>
+    private void ParseAll(EntryBatch batch)
+    {
+        var lines = batch.Lines;
+        var tenant = Tenant;
+        if (lines.Count < 64)
+        {
+            foreach (var line in lines)
+            {
+                line.Parsed ??= ToParsed(SystemLogParser.Parse(line.Raw.Span, tenant));
+            }
+
+            return;
+        }
+
+        Parallel.For(0, lines.Count, i => lines[i].Parsed ??= ToParsed(SystemLogParser.Parse(lines[i].Raw.Span, tenant)));
     }
 
     private static ParsedEntry ToParsed(ParseOutcome outcome)
