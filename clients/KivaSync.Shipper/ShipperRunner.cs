@@ -543,8 +543,9 @@ public sealed class ShipperRunner : IAsyncDisposable
 
                 batch = file.TryBuildBatch(_limits, now, _metrics);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
             {
+                // Found again at the next discovery (a corrupt archive is retried from its checkpoint).
                 Log.ReadFailed(_logger, file.Path, ex);
                 file.DetachSource();
                 continue;
@@ -809,6 +810,13 @@ public sealed class ShipperRunner : IAsyncDisposable
             {
                 return;
             }
+
+            // A truncated gzip reads as a clean end of stream: wait until the archive is no longer being written,
+            // or a half-written one would be taken as complete.
+            if (_time.GetUtcNow() - new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero) < _options.RotatedFileWait)
+            {
+                return;
+            }
         }
 
         var fingerprint = Fingerprint.TryCompute(path, _options.FingerprintBytes);
@@ -833,7 +841,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             seen.Add(fingerprint);
             if (known.Bytes is null)
             {
-                known.AttachSource(PlainFileSource.Open(path), path);
+                known.AttachSource(archive ? new GzipFileSource(path) : PlainFileSource.Open(path), path);
                 known.OrphanedSince = null;
                 Log.Moved(_logger, fingerprint, path);
             }
