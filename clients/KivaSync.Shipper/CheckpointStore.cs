@@ -88,6 +88,16 @@ internal sealed class CheckpointStore
         }
     }
 
+    /// <summary>Starts a fingerprint over (a file truncated and rewritten with the same first bytes); the one way back.</summary>
+    public void Restart(string fingerprint, string path, string tenant)
+    {
+        lock (_gate)
+        {
+            _entries[fingerprint] = new CheckpointEntry(0, path, tenant, false, _time.GetUtcNow());
+            _dirty = true;
+        }
+    }
+
     /// <summary>Records that a file was read to its end and let go.</summary>
     public void MarkComplete(string fingerprint, string path, string tenant, long offset)
     {

@@ -448,12 +448,14 @@ public sealed class ShipperRunner : IAsyncDisposable
                 throw new InvalidOperationException($"acknowledgement {ack.Sequence} arrived for batch {head.Sequence}");
             }
 
-            head.File.AdvanceAcked(head.Start, head.End);
-            _checkpoints.Advance(head.File.Fingerprint, head.Path, head.File.Tenant, head.File.Acked);
+            // Dead letters first: a crash must not leave the checkpoint past rejections never written down.
             if (ack.Rejections.Count > 0)
             {
                 WriteDeadLetters(head, ack.Rejections);
             }
+
+            head.File.AdvanceAcked(head.Start, head.End);
+            _checkpoints.Advance(head.File.Fingerprint, head.Path, head.File.Tenant, head.File.Acked);
 
             if (head.Activity is { } activity)
             {
@@ -725,7 +727,7 @@ public sealed class ShipperRunner : IAsyncDisposable
 
                 if (seen.Contains(file.Fingerprint))
                 {
-                    file.OrphanedSince = null;
+                    file.Revive();
                     continue;
                 }
 
@@ -830,6 +832,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             return;
         }
 
+        var rewritten = false;
         if (_files.TryGetValue(fingerprint, out var known))
         {
             if (known.IsArchive != archive)
@@ -838,20 +841,31 @@ public sealed class ShipperRunner : IAsyncDisposable
                 return;
             }
 
-            seen.Add(fingerprint);
-            if (known.Bytes is null)
+            if (known.Bytes is not null)
             {
-                known.AttachSource(archive ? new GzipFileSource(path) : PlainFileSource.Open(path), path);
-                known.OrphanedSince = null;
-                Log.Moved(_logger, fingerprint, path);
-            }
-            else if (known.Path != path)
-            {
-                known.Path = path;
-                Log.Moved(_logger, fingerprint, path);
+                seen.Add(fingerprint);
+                if (known.Path != path)
+                {
+                    known.Path = path;
+                    Log.Moved(_logger, fingerprint, path);
+                }
+
+                return;
             }
 
-            return;
+            if (archive || new FileInfo(path).Length >= known.ReadOffset)
+            {
+                // The copy of a truncated file (or an archive after a read error): same bytes, same offsets.
+                seen.Add(fingerprint);
+                known.AttachSource(archive ? new GzipFileSource(path) : PlainFileSource.Open(path), path);
+                known.Revive();
+                Log.Moved(_logger, fingerprint, path);
+                return;
+            }
+
+            // Truncated and rewritten with the same first bytes: not the bytes that were read, so a new file.
+            LetGo(known, complete: false);
+            rewritten = true;
         }
 
         var checkpoint = _checkpoints.Get(fingerprint);
@@ -882,10 +896,11 @@ public sealed class ShipperRunner : IAsyncDisposable
             start = checkpoint?.Offset
                 ?? (!_firstScanDone && source.StartAt == StartPosition.End ? length : (long?)null)
                 ?? (pendingEnd is { } e && e <= length ? e : 0);
-            if (start > length)
+            if (start > length || rewritten)
             {
                 // The checkpoint is past the end: the file was truncated and rewritten with the same first bytes.
                 start = 0;
+                _checkpoints.Restart(fingerprint, path, source.Tenant);
             }
 
             bytes = plain;

@@ -104,6 +104,17 @@ internal sealed class TrackedFile : IDisposable
         }
     }
 
+    /// <summary>Found again at a configured path: it may grow again, so its unterminated rest is no last line yet.</summary>
+    public void Revive()
+    {
+        OrphanedSince = null;
+        if (Finalizing && !IsArchive)
+        {
+            Finalizing = false;
+            Exhausted = false;
+        }
+    }
+
     /// <summary>Forgets what was read but not acknowledged: the next batch starts at the checkpoint.</summary>
     public void ResetToAcked()
     {

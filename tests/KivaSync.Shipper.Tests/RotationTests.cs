@@ -313,4 +313,38 @@ public sealed class RotationTests : IDisposable
         var fingerprint = server.Service.Received.First(r => r.Batch.Source.Path == archive).Batch.Source.Fingerprint;
         AssertExactlyOnce(ExpectedLines(archived), server.Service.LinesOf(fingerprint));
     }
+
+    [Fact]
+    public async Task TruncationInPlace_RewrittenWithTheSameFirstBytes_NewContentShippedFromZero()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        // Every file of this writer starts with the same line, longer than the fingerprint.
+        var banner = "{\"ts\":\"2024-06-03T00:00:00Z\",\"msg\":\"log opened by the Kiva web tier, version 1\"}\n";
+        Append(log, banner + Lines(0, 50, "a"));
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, log));
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            truncate.SetLength(0);
+        }
+
+        Append(log, banner + Lines(0, 5, "b"));
+        var before = server.Service.Received.Count;
+        var fingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+        while (server.Service.Received.Skip(before).SelectMany(r => r.Batch.Lines).Count() < 6)
+        {
+            await Task.Delay(20, Guard());
+        }
+
+        var content = await File.ReadAllBytesAsync(log);
+        AssertExactlyOnce(ExpectedLines(content), server.Service.Received.Skip(before).SelectMany(r => r.Batch.Lines));
+        // The checkpoint went back to the new content's end, so a restart resumes there, not past it.
+        while (runner.GetCheckpoint(fingerprint)?.Offset != content.Length)
+        {
+            await Task.Delay(20, Guard());
+        }
+    }
 }
