@@ -399,6 +399,13 @@ public sealed class ShipperRunner : IAsyncDisposable
                 continue;
             }
 
+            if (_draining)
+            {
+                // Stop was asked while waiting for room: send nothing more.
+                state.Window.Release();
+                continue;
+            }
+
             var (file, batch) = NextBatch(now);
             if (batch is null)
             {
