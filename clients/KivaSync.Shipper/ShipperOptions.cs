@@ -103,6 +103,9 @@ public sealed class ShipperOptions
 /// <summary>Checks the options at start-up so a bad configuration fails fast with every problem listed.</summary>
 public sealed class ShipperOptionsValidator : IValidateOptions<ShipperOptions>
 {
+    /// <summary>Largest MaxBytes: 3 MiB of lines plus their framing stays under gRPC's default 4 MiB message limit.</summary>
+    public const int MaxBatchBytes = 3 * 1024 * 1024;
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, ShipperOptions options)
     {
@@ -147,6 +150,12 @@ public sealed class ShipperOptionsValidator : IValidateOptions<ShipperOptions>
 
         Positive(options.MaxLines, "MaxLines");
         Positive(options.MaxBytes, "MaxBytes");
+        if (options.MaxBytes > MaxBatchBytes)
+        {
+            // A batch is one gRPC message: it must stay under the service's default 4 MiB receive limit.
+            errors.Add($"Shipper:MaxBytes must be at most {MaxBatchBytes}");
+        }
+
         Positive(options.MaxInFlightBatches, "MaxInFlightBatches");
         Positive(options.FingerprintBytes, "FingerprintBytes");
         PositiveTime(options.PollInterval, "PollInterval");
