@@ -22,13 +22,18 @@ internal sealed class CheckpointStore
     private readonly Lock _gate = new();
     private readonly string _path;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _retention;
     private readonly Dictionary<string, CheckpointEntry> _entries;
     private Dictionary<string, CheckpointEntry> _persisted;
     private TaskCompletionSource _persistedChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _dirty;
 
-    public CheckpointStore(string directory, TimeProvider time)
+    /// <param name="directory">Where checkpoints.json lives.</param>
+    /// <param name="time">Clock for entry times.</param>
+    /// <param name="retention">How long an entry of a file that was read to its end and let go is kept (null: forever).</param>
+    public CheckpointStore(string directory, TimeProvider time, TimeSpan? retention = null)
     {
+        _retention = retention ?? TimeSpan.MaxValue;
         Directory.CreateDirectory(directory);
         _path = System.IO.Path.Combine(directory, "checkpoints.json");
         _time = time;
@@ -83,6 +88,16 @@ internal sealed class CheckpointStore
         }
     }
 
+    /// <summary>Starts a fingerprint over (a file truncated and rewritten with the same first bytes); the one way back.</summary>
+    public void Restart(string fingerprint, string path, string tenant)
+    {
+        lock (_gate)
+        {
+            _entries[fingerprint] = new CheckpointEntry(0, path, tenant, false, _time.GetUtcNow());
+            _dirty = true;
+        }
+    }
+
     /// <summary>Records that a file was read to its end and let go.</summary>
     public void MarkComplete(string fingerprint, string path, string tenant, long offset)
     {
@@ -105,6 +120,7 @@ internal sealed class CheckpointStore
                 return;
             }
 
+            Prune();
             snapshot = new Dictionary<string, CheckpointEntry>(_entries);
             _dirty = false;
         }
@@ -139,6 +155,24 @@ internal sealed class CheckpointStore
         }
 
         changed.TrySetResult();
+    }
+
+    /// <summary>Drops entries of files let go long ago, so the file does not grow with every rotation.</summary>
+    private void Prune()
+    {
+        if (_retention == TimeSpan.MaxValue)
+        {
+            return;
+        }
+
+        var cutoff = _time.GetUtcNow() - _retention;
+        foreach (var (fingerprint, entry) in _entries.ToList())
+        {
+            if (entry.Complete && entry.UpdatedAt < cutoff)
+            {
+                _entries.Remove(fingerprint);
+            }
+        }
     }
 
     private static Dictionary<string, CheckpointEntry> Load(string path)

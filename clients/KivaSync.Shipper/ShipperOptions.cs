@@ -70,6 +70,10 @@ public sealed class ShipperOptions
     /// <summary>Fewest time between checkpoint writes.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long the checkpoint keeps the entry of a file that was read to its end and let go; a copy of it
+    /// (e.g. its .gz) found later than this is shipped again (the service drops the duplicates).</summary>
+    public TimeSpan CheckpointRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>First reconnect delay; doubles per failed attempt (with jitter).</summary>
     public TimeSpan ReconnectMinDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
@@ -81,6 +85,10 @@ public sealed class ShipperOptions
 
     /// <summary>On stop (SIGTERM) how long to wait for batches in flight to be acknowledged.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Fill each line's advisory ParsedEntry with the contract parser (the service re-parses the raw bytes
+    /// anyway); off, only the source's tenant is set, and reading costs a fraction of the CPU.</summary>
+    public bool ParseLines { get; set; } = true;
 
     /// <summary>Compress batches with gzip on the wire.</summary>
     public bool Compress { get; set; } = true;
@@ -95,6 +103,9 @@ public sealed class ShipperOptions
 /// <summary>Checks the options at start-up so a bad configuration fails fast with every problem listed.</summary>
 public sealed class ShipperOptionsValidator : IValidateOptions<ShipperOptions>
 {
+    /// <summary>Largest MaxBytes: 3 MiB of lines plus their framing stays under gRPC's default 4 MiB message limit.</summary>
+    public const int MaxBatchBytes = 3 * 1024 * 1024;
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, ShipperOptions options)
     {
@@ -139,12 +150,19 @@ public sealed class ShipperOptionsValidator : IValidateOptions<ShipperOptions>
 
         Positive(options.MaxLines, "MaxLines");
         Positive(options.MaxBytes, "MaxBytes");
+        if (options.MaxBytes > MaxBatchBytes)
+        {
+            // A batch is one gRPC message: it must stay under the service's default 4 MiB receive limit.
+            errors.Add($"Shipper:MaxBytes must be at most {MaxBatchBytes}");
+        }
+
         Positive(options.MaxInFlightBatches, "MaxInFlightBatches");
         Positive(options.FingerprintBytes, "FingerprintBytes");
         PositiveTime(options.PollInterval, "PollInterval");
         PositiveTime(options.ReconnectMinDelay, "ReconnectMinDelay");
         PositiveTime(options.AckTimeout, "AckTimeout");
         PositiveTime(options.UnhealthyAfter, "UnhealthyAfter");
+        PositiveTime(options.CheckpointRetention, "CheckpointRetention");
         if (options.MaxDelay < TimeSpan.Zero || options.RotatedFileWait < TimeSpan.Zero || options.CheckpointInterval < TimeSpan.Zero ||
             options.DrainTimeout < TimeSpan.Zero)
         {

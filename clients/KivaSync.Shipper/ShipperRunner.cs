@@ -89,7 +89,7 @@ public sealed class ShipperRunner : IAsyncDisposable
         _logger = (ILogger?)loggerFactory?.CreateLogger<ShipperRunner>() ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _limits = new BatchLimits(options.MaxLines, options.MaxBytes, options.MaxDelay);
-        _checkpoints = new CheckpointStore(options.CheckpointDirectory, _time);
+        _checkpoints = new CheckpointStore(options.CheckpointDirectory, _time, options.CheckpointRetention);
         _deadLetters = new DeadLetterWriter(options.DeadLetterPath);
         _metrics = new ShipperMetrics(meterFactory, () => Volatile.Read(ref _inFlightCount), LagMeasurements);
         _channel = GrpcChannel.ForAddress(options.ServiceUrl!, new GrpcChannelOptions
@@ -106,6 +106,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             DisposeHttpClient = true,
             LoggerFactory = loggerFactory,
             MaxReceiveMessageSize = 16 * 1024 * 1024,
+            CompressionProviders = [new BufferedGzipProvider()],
         });
         _client = new LogIngest.LogIngestClient(_channel);
     }
@@ -248,11 +249,11 @@ public sealed class ShipperRunner : IAsyncDisposable
         var attempt = 0;
         while (!hard.IsCancellationRequested && !_draining)
         {
-            Discover();
             Exception? failure;
             var acked = false;
             try
             {
+                Discover();
                 acked = await RunStreamAsync(hard);
                 if (_draining)
                 {
@@ -330,7 +331,8 @@ public sealed class ShipperRunner : IAsyncDisposable
             TaskScheduler.Default);
         var receive = ReceiveAsync(call.ResponseStream, state, streamCts.Token);
         var send = PumpAsync(call.RequestStream, state, streamCts.Token);
-        var first = await Task.WhenAny(receive, send);
+        var watchdog = WatchdogAsync(streamCts.Token);
+        var first = await Task.WhenAny(receive, send, watchdog);
         try
         {
             if (first == send && send.IsCompletedSuccessfully)
@@ -345,9 +347,14 @@ public sealed class ShipperRunner : IAsyncDisposable
             await streamCts.CancelAsync();
             await IgnoreFailure(receive);
             await IgnoreFailure(send);
-            if (first.Exception?.InnerException is { } ex)
+            await IgnoreFailure(watchdog);
+            // The response side carries the service's status and trailers (retry-after-ms): prefer it.
+            var failure = receive.Exception?.InnerException is RpcException { StatusCode: not StatusCode.Cancelled } rpc && first != watchdog
+                ? rpc
+                : first.Exception?.InnerException;
+            if (failure is not null)
             {
-                throw new StreamFailedException(ex, state.Acked);
+                throw new StreamFailedException(failure, state.Acked);
             }
 
             hard.ThrowIfCancellationRequested();
@@ -380,11 +387,6 @@ public sealed class ShipperRunner : IAsyncDisposable
             }
 
             var now = _time.GetUtcNow();
-            if (_inFlight.TryPeek(out var oldest) && now - oldest.SentAt > _options.AckTimeout)
-            {
-                throw new TimeoutException($"batch {oldest.Sequence} was not acknowledged within {_options.AckTimeout}");
-            }
-
             if (now >= nextDiscovery)
             {
                 Discover();
@@ -394,6 +396,13 @@ public sealed class ShipperRunner : IAsyncDisposable
             // A full window means no reading at all: backpressure instead of buffering.
             if (!await state.Window.WaitAsync(_options.PollInterval, ct))
             {
+                continue;
+            }
+
+            if (_draining)
+            {
+                // Stop was asked while waiting for room: send nothing more.
+                state.Window.Release();
                 continue;
             }
 
@@ -410,6 +419,20 @@ public sealed class ShipperRunner : IAsyncDisposable
             _inFlight.Enqueue(new InFlight(batch.Sequence, file!, file!.Path, (long)batch.StartOffset, (long)batch.EndOffset, activity, now));
             Interlocked.Increment(ref _inFlightCount);
             await writer.WriteAsync(batch, ct);
+        }
+    }
+
+    /// <summary>Fails the stream when the oldest batch waits too long, even while a write is stuck on flow control.</summary>
+    private async Task WatchdogAsync(CancellationToken ct)
+    {
+        var period = _options.AckTimeout / 4 < TimeSpan.FromSeconds(1) ? _options.AckTimeout / 4 : TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            await Task.Delay(period, _time, ct);
+            if (_inFlight.TryPeek(out var oldest) && _time.GetUtcNow() - oldest.SentAt > _options.AckTimeout)
+            {
+                throw new TimeoutException($"batch {oldest.Sequence} was not acknowledged within {_options.AckTimeout}");
+            }
         }
     }
 
@@ -432,12 +455,14 @@ public sealed class ShipperRunner : IAsyncDisposable
                 throw new InvalidOperationException($"acknowledgement {ack.Sequence} arrived for batch {head.Sequence}");
             }
 
-            head.File.AdvanceAcked(head.Start, head.End);
-            _checkpoints.Advance(head.File.Fingerprint, head.Path, head.File.Tenant, head.File.Acked);
+            // Dead letters first: a crash must not leave the checkpoint past rejections never written down.
             if (ack.Rejections.Count > 0)
             {
                 WriteDeadLetters(head, ack.Rejections);
             }
+
+            head.File.AdvanceAcked(head.Start, head.End);
+            _checkpoints.Advance(head.File.Fingerprint, head.Path, head.File.Tenant, head.File.Acked);
 
             if (head.Activity is { } activity)
             {
@@ -527,8 +552,9 @@ public sealed class ShipperRunner : IAsyncDisposable
 
                 batch = file.TryBuildBatch(_limits, now, _metrics);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
             {
+                // Found again at the next discovery (a corrupt archive is retried from its checkpoint).
                 Log.ReadFailed(_logger, file.Path, ex);
                 file.DetachSource();
                 continue;
@@ -580,7 +606,14 @@ public sealed class ShipperRunner : IAsyncDisposable
                 return;
             }
 
-            Discover();
+            try
+            {
+                Discover();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.ReadFailed(_logger, "(discovery)", ex);
+            }
         }
     }
 
@@ -675,7 +708,15 @@ public sealed class ShipperRunner : IAsyncDisposable
             {
                 foreach (var path in FileGlob.Expand(source.Path))
                 {
-                    DiscoverPath(source, path, now, seen);
+                    try
+                    {
+                        DiscoverPath(source, path, now, seen);
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        // Gone or unreadable between listing and opening: looked at again next time.
+                        Log.ReadFailed(_logger, path, ex);
+                    }
                 }
             }
 
@@ -693,7 +734,7 @@ public sealed class ShipperRunner : IAsyncDisposable
 
                 if (seen.Contains(file.Fingerprint))
                 {
-                    file.OrphanedSince = null;
+                    file.Revive();
                     continue;
                 }
 
@@ -778,6 +819,13 @@ public sealed class ShipperRunner : IAsyncDisposable
             {
                 return;
             }
+
+            // A truncated gzip reads as a clean end of stream: wait until the archive is no longer being written,
+            // or a half-written one would be taken as complete.
+            if (_time.GetUtcNow() - new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero) < _options.RotatedFileWait)
+            {
+                return;
+            }
         }
 
         var fingerprint = Fingerprint.TryCompute(path, _options.FingerprintBytes);
@@ -791,6 +839,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             return;
         }
 
+        var rewritten = false;
         if (_files.TryGetValue(fingerprint, out var known))
         {
             if (known.IsArchive != archive)
@@ -799,20 +848,31 @@ public sealed class ShipperRunner : IAsyncDisposable
                 return;
             }
 
-            seen.Add(fingerprint);
-            if (known.Bytes is null)
+            if (known.Bytes is not null)
             {
-                known.AttachSource(PlainFileSource.Open(path), path);
-                known.OrphanedSince = null;
-                Log.Moved(_logger, fingerprint, path);
-            }
-            else if (known.Path != path)
-            {
-                known.Path = path;
-                Log.Moved(_logger, fingerprint, path);
+                seen.Add(fingerprint);
+                if (known.Path != path)
+                {
+                    known.Path = path;
+                    Log.Moved(_logger, fingerprint, path);
+                }
+
+                return;
             }
 
-            return;
+            if (archive || new FileInfo(path).Length >= known.ReadOffset)
+            {
+                // The copy of a truncated file (or an archive after a read error): same bytes, same offsets.
+                seen.Add(fingerprint);
+                known.AttachSource(archive ? new GzipFileSource(path) : PlainFileSource.Open(path), path);
+                known.Revive();
+                Log.Moved(_logger, fingerprint, path);
+                return;
+            }
+
+            // Truncated and rewritten with the same first bytes: not the bytes that were read, so a new file.
+            LetGo(known, complete: false);
+            rewritten = true;
         }
 
         var checkpoint = _checkpoints.Get(fingerprint);
@@ -843,16 +903,17 @@ public sealed class ShipperRunner : IAsyncDisposable
             start = checkpoint?.Offset
                 ?? (!_firstScanDone && source.StartAt == StartPosition.End ? length : (long?)null)
                 ?? (pendingEnd is { } e && e <= length ? e : 0);
-            if (start > length)
+            if (start > length || rewritten)
             {
                 // The checkpoint is past the end: the file was truncated and rewritten with the same first bytes.
                 start = 0;
+                _checkpoints.Restart(fingerprint, path, source.Tenant);
             }
 
             bytes = plain;
         }
 
-        var file = new TrackedFile(fingerprint, path, source.Tenant, bytes, start) { LastGrowth = now };
+        var file = new TrackedFile(fingerprint, path, source.Tenant, bytes, start, _options.ParseLines) { LastGrowth = now };
         _files[fingerprint] = file;
         seen.Add(fingerprint);
         Log.Tracking(_logger, path, fingerprint, source.Tenant, start);

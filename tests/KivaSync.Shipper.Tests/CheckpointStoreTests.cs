@@ -50,4 +50,29 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal(20, store.GetPersisted("aa")!.Offset);
         Assert.True(changed.IsCompleted);
     }
+
+    [Fact]
+    public void Flush_CompleteEntryOlderThanRetention_IsDroppedButLiveEntryKept()
+    {
+        var time = new ManualTime(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var store = new CheckpointStore(_dir.Path, time, TimeSpan.FromDays(7));
+        store.MarkComplete("old", "/log/a.1", "greenleaf", 100);
+        store.Advance("live", "/log/a", "greenleaf", 50);
+        store.Flush();
+        time.Now += TimeSpan.FromDays(8);
+
+        store.Advance("live", "/log/a", "greenleaf", 60);
+        store.Flush();
+
+        var reloaded = new CheckpointStore(_dir.Path, time);
+        Assert.Null(reloaded.Get("old"));
+        Assert.Equal(60, reloaded.Get("live")!.Offset);
+    }
+
+    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
 }

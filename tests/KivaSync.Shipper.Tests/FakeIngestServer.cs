@@ -58,6 +58,9 @@ public sealed class FakeLogIngest : LogIngest.LogIngestBase
     /// <summary>Most batches received and not yet acknowledged at once.</summary>
     public int MaxOutstanding { get; private set; }
 
+    /// <summary>Per fingerprint, the highest end offset acknowledged so far (recorded before the ack is written).</summary>
+    public ConcurrentDictionary<string, ulong> AckedEnd { get; } = new();
+
     /// <summary>The authorization header of each stream.</summary>
     public ConcurrentQueue<string?> AuthorizationHeaders { get; } = new();
 
@@ -112,6 +115,7 @@ public sealed class FakeLogIngest : LogIngest.LogIngestBase
                     await gate.WaitAsync(context.CancellationToken);
                 }
 
+                AckedEnd.AddOrUpdate(batch.Source.Fingerprint, batch.EndOffset, (_, old) => Math.Max(old, batch.EndOffset));
                 await responseStream.WriteAsync(Acknowledge(batch));
                 lock (_gate)
                 {

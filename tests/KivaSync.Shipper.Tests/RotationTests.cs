@@ -281,4 +281,70 @@ public sealed class RotationTests : IDisposable
         Assert.All(server.Service.Received, r => Assert.Equal(r.Batch.Source.Path == first ? Tenant : "harvest", r.Batch.Source.Tenant));
         Assert.All(server.Service.Received.Where(r => r.Batch.Source.Path == second).SelectMany(r => r.Batch.Lines), l => Assert.Equal("harvest", l.Parsed.Tenant));
     }
+
+    [Fact]
+    public async Task GzipArchive_StillBeingWritten_NotReadUntilSettledThenReadWhole()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var archived = Encoding.UTF8.GetBytes(Lines(0, 3000, "a"));
+        using var compressed = new MemoryStream();
+        await using (var gz = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gz.Write(archived);
+        }
+
+        var archive = _dir.File("system.log.2.gz");
+        var whole = compressed.ToArray();
+        // Half of it, as logrotate leaves it mid-compression: it decompresses to a clean, early end.
+        await File.WriteAllBytesAsync(archive, whole[..(whole.Length / 2)]);
+        var log = _dir.File("system.log");
+        Append(log, Lines(0, 10, "b"));
+        var options = Options(_dir, server.Url, _dir.File("system.log*"));
+        options.RotatedFileWait = TimeSpan.FromHours(1);
+        await using var runner = new ShipperRunner(options);
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+        Assert.DoesNotContain(runner.GetStatus().Files, f => f.Path == archive);
+
+        await File.WriteAllBytesAsync(archive, whole);
+        File.SetLastWriteTimeUtc(archive, DateTime.UtcNow - TimeSpan.FromHours(2));
+        await runner.WaitForFileShippedAsync(archive, Guard());
+
+        var fingerprint = server.Service.Received.First(r => r.Batch.Source.Path == archive).Batch.Source.Fingerprint;
+        AssertExactlyOnce(ExpectedLines(archived), server.Service.LinesOf(fingerprint));
+    }
+
+    [Fact]
+    public async Task TruncationInPlace_RewrittenWithTheSameFirstBytes_NewContentShippedFromZero()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        // Every file of this writer starts with the same line, longer than the fingerprint.
+        var banner = "{\"ts\":\"2024-06-03T00:00:00Z\",\"msg\":\"log opened by the Kiva web tier, version 1\"}\n";
+        Append(log, banner + Lines(0, 50, "a"));
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, log));
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            truncate.SetLength(0);
+        }
+
+        Append(log, banner + Lines(0, 5, "b"));
+        var before = server.Service.Received.Count;
+        var fingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+        while (server.Service.Received.Skip(before).SelectMany(r => r.Batch.Lines).Count() < 6)
+        {
+            await Task.Delay(20, Guard());
+        }
+
+        var content = await File.ReadAllBytesAsync(log);
+        AssertExactlyOnce(ExpectedLines(content), server.Service.Received.Skip(before).SelectMany(r => r.Batch.Lines));
+        // The checkpoint went back to the new content's end, so a restart resumes there, not past it.
+        while (runner.GetCheckpoint(fingerprint)?.Offset != content.Length)
+        {
+            await Task.Delay(20, Guard());
+        }
+    }
 }

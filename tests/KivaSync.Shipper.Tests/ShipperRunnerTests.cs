@@ -365,4 +365,22 @@ public sealed class ShipperRunnerTests : IDisposable
         Assert.Contains(ex.Failures, f => f.Contains("CheckpointDirectory", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.Contains("MaxLines", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task ParseLinesOff_Lines_CarryOnlyTheSourceTenant()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        Append(log, Lines(0, 100));
+        var options = Options(_dir, server.Url, log);
+        options.ParseLines = false;
+        await using var runner = new ShipperRunner(options);
+        await runner.StartAsync();
+
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        var lines = server.Service.AllLines().ToList();
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(log)), lines);
+        Assert.All(lines, l => Assert.Equal(new ParsedEntry { Tenant = Tenant }, l.Parsed));
+    }
 }
