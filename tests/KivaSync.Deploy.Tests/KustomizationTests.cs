@@ -14,7 +14,7 @@ public sealed class KustomizationTests
             .Order(StringComparer.Ordinal);
 
     /// <summary>The files and directories a kustomization.yaml names: resources, components, patches, generator inputs.</summary>
-    private static IEnumerable<string> References(string directory)
+    private static IEnumerable<(string Path, bool IsManifest)> References(string directory)
     {
         var stream = new YamlStream();
         using (var reader = new StringReader(File.ReadAllText(Path.Combine(Repo.K8s, directory, "kustomization.yaml"))))
@@ -30,7 +30,7 @@ public sealed class KustomizationTests
                 case "resources" or "components":
                     foreach (var item in ((YamlSequenceNode)value).Children)
                     {
-                        yield return ((YamlScalarNode)item).Value!;
+                        yield return (((YamlScalarNode)item).Value!, true);
                     }
 
                     break;
@@ -39,7 +39,7 @@ public sealed class KustomizationTests
                     {
                         if (patch.Children.TryGetValue("path", out var path))
                         {
-                            yield return ((YamlScalarNode)path).Value!;
+                            yield return (((YamlScalarNode)path).Value!, true);
                         }
                     }
 
@@ -54,7 +54,7 @@ public sealed class KustomizationTests
                                 foreach (var file in ((YamlSequenceNode)files).Children)
                                 {
                                     var text = ((YamlScalarNode)file).Value!;
-                                    yield return text.Contains('=', StringComparison.Ordinal) ? text[(text.IndexOf('=', StringComparison.Ordinal) + 1)..] : text;
+                                    yield return (text.Contains('=', StringComparison.Ordinal) ? text[(text.IndexOf('=', StringComparison.Ordinal) + 1)..] : text, false);
                                 }
                             }
                         }
@@ -69,11 +69,11 @@ public sealed class KustomizationTests
     [MemberData(nameof(Directories))]
     public void Kustomization_EveryNamedFileExists_AndManifestsLoadAsKubernetesObjects(string directory)
     {
-        foreach (var reference in References(directory))
+        foreach (var (reference, isManifest) in References(directory))
         {
             var full = Path.GetFullPath(Path.Combine(Repo.K8s, directory, reference));
             Assert.True(File.Exists(full) || File.Exists(Path.Combine(full, "kustomization.yaml")), $"{directory}: {reference} does not exist");
-            if (File.Exists(full) && full.EndsWith(".yaml", StringComparison.Ordinal))
+            if (isManifest && File.Exists(full))
             {
                 Assert.NotEmpty(KubernetesYaml.LoadAllFromString(File.ReadAllText(full)));
             }
@@ -93,7 +93,7 @@ public sealed class KustomizationTests
     public void Manifests_EveryYamlFile_IsPartOfSomeKustomization()
     {
         var referenced = KustomizationDirectories()
-            .SelectMany(d => References(d).Select(r => Path.GetFullPath(Path.Combine(Repo.K8s, d, r))))
+            .SelectMany(d => References(d).Select(r => Path.GetFullPath(Path.Combine(Repo.K8s, d, r.Path))))
             .ToHashSet(StringComparer.Ordinal);
         var files = Directory.EnumerateFiles(Repo.K8s, "*.yaml", SearchOption.AllDirectories)
             .Where(f => Path.GetFileName(f) != "kustomization.yaml");
