@@ -115,4 +115,16 @@ public sealed class ShipperSidecarTests
             peer.PodSelector.MatchLabels.All(l => manifests.All<V1Deployment>().Single(d => d.Spec.Template.Spec == pod)
                 .Spec.Template.Metadata.Labels.TryGetValue(l.Key, out var v) && v == l.Value));
     }
+
+    [Fact]
+    public void Sources_EveryTenant_IsConfiguredInTheSyncService()
+    {
+        var (manifests, _, shipper) = Render();
+        var options = Bind(manifests.Environment(shipper, Manifests.ExampleSecrets()));
+        var serviceTenants = SyncServiceManifestTests.Tenants(manifests.Environment(manifests.SyncContainer, Manifests.ExampleSecrets())).ToList();
+
+        // A batch for a tenant the service does not know is refused (FAILED_PRECONDITION) and the shipper keeps retrying it.
+        Assert.NotEmpty(options.Sources);
+        Assert.All(options.Sources, source => Assert.Contains(source.Tenant, serviceTenants));
+    }
 }
