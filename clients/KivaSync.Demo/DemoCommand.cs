@@ -137,7 +137,7 @@ public static class DemoCommand
         var someone = (customers.FirstOrDefault(c => c.FormerEmails.Count > 0) ?? customers.FirstOrDefault())?.CustomerId ?? "";
         if (someone.Length > 0)
         {
-            var status = await api.GetSyncStatusAsync(new GetSyncStatusRequest { Tenant = options.Tenant, CustomerId = someone });
+            var status = await api.GetSyncStatusAsync(new GetSyncStatusRequest { Tenant = options.Tenant, CustomerId = someone }, environment.CallerHeaders);
             await stdout.WriteLineAsync();
             await stdout.WriteLineAsync($"GetSyncStatus(tenant={options.Tenant}, customer_id={someone}):");
             await stdout.WriteLineAsync($"  state         {status.State}");

@@ -65,6 +65,12 @@ public sealed class DemoEnvironment : IAsyncDisposable
     /// <summary>The tenant's emulated account, unless a real account is used.</summary>
     public EmulatedAccount? Account => Emulator?.Account(Settings.Tenant);
 
+    /// <summary>The bearer token the service accepts for this tenant (a secret: never printed).</summary>
+    public string CallerToken { get; private init; } = "";
+
+    /// <summary>gRPC call headers carrying <see cref="CallerToken"/>.</summary>
+    public Grpc.Core.Metadata CallerHeaders => new() { { "authorization", "Bearer " + CallerToken } };
+
     /// <summary>The running sync service.</summary>
     public WebApplication Service { get; private set; } = null!;
 
@@ -94,6 +100,7 @@ public sealed class DemoEnvironment : IAsyncDisposable
         }
 
         var t = settings.Tenant;
+        var token = "demo-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var serviceSettings = new Dictionary<string, string?>
         {
             ["KivaSync:Redis"] = redisConnection,
@@ -105,6 +112,9 @@ public sealed class DemoEnvironment : IAsyncDisposable
             [$"KivaSync:Tenants:{t}:TrackingUrl"] = emulator?.TrackingUrl.ToString() ?? "https://trackcmp.net/event",
             [$"KivaSync:Tenants:{t}:RequestsPerSecond"] = settings.RequestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["KivaSync:Sync:Debounce"] = "00:00:00.200",
+            // One caller (the demo's shipper and its status reads), allowed this tenant only.
+            ["KivaSync:Callers:demo:Token"] = token,
+            ["KivaSync:Callers:demo:Tenants:0"] = t,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:KivaSync"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
@@ -114,7 +124,7 @@ public sealed class DemoEnvironment : IAsyncDisposable
             serviceSettings[key] = value;
         }
 
-        var environment = new DemoEnvironment(settings, redis, emulator, serviceSettings);
+        var environment = new DemoEnvironment(settings, redis, emulator, serviceSettings) { CallerToken = token };
         await environment.StartServiceAsync(ct);
         return environment;
     }
@@ -155,6 +165,7 @@ public sealed class DemoEnvironment : IAsyncDisposable
     public ShipperOptions ShipperOptionsFor(string logPath, string stateDirectory) => new()
     {
         ServiceUrl = ServiceAddress,
+        BearerToken = CallerToken,
         Sources = [new SourceOptions { Tenant = Settings.Tenant, Path = logPath }],
         CheckpointDirectory = stateDirectory,
         DeadLetterPath = Path.Combine(stateDirectory, "dead-letter.jsonl"),

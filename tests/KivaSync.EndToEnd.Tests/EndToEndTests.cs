@@ -71,7 +71,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         await using var environment = await DemoEnvironment.StartAsync(Settings);
 
         // First run: killed (SIGKILL) once about a third of the file is acknowledged.
-        await using (var first = ShipperProcess.Start(environment.ServiceAddress, Tenant, logPath, state))
+        await using (var first = ShipperProcess.Start(environment.ServiceAddress, Tenant, logPath, state, environment.CallerToken))
         {
             await WaitUntilAsync(() => ShipperProcess.CheckpointOffset(state) > length / 3, TimeSpan.FromMinutes(2));
             await first.KillAsync();
@@ -83,7 +83,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         // The service goes down and comes back (a new instance on the same Redis).
         await environment.RestartServiceAsync();
 
-        await using (var second = ShipperProcess.Start(environment.ServiceAddress, Tenant, logPath, state))
+        await using (var second = ShipperProcess.Start(environment.ServiceAddress, Tenant, logPath, state, environment.CallerToken))
         {
             await WaitUntilAsync(() => ShipperProcess.CheckpointOffset(state) == length, TimeSpan.FromMinutes(3));
         }

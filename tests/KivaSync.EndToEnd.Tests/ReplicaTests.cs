@@ -108,7 +108,7 @@ public sealed class ReplicaTests : IAsyncLifetime
         // Replica A: workers off, it only ingests; replica B: a separate process that syncs and is SIGKILLed mid-work.
         await environment.StopServiceAsync();
         await using var victim = ServiceProcess.Start(environment.ServiceSettings, workDir);
-        await victim.WaitReadyAsync();
+        await victim.WaitReadyAsync(environment.CallerHeaders);
         await ShipAsync(environment, victim.Address, logPath, "state");
         await WaitUntilAsync(() => environment.Account!.Contacts().Count >= 10, TimeSpan.FromMinutes(2));
         await victim.KillAsync();
@@ -197,7 +197,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"));
     }
 
-    public async Task WaitReadyAsync()
+    public async Task WaitReadyAsync(Grpc.Core.Metadata headers)
     {
         using var channel = GrpcChannel.ForAddress(Address);
         var api = new SyncApi.SyncApiClient(channel);
@@ -206,7 +206,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         {
             try
             {
-                await api.GetTenantStatusAsync(new GetTenantStatusRequest { Tenant = "greenleaf" });
+                await api.GetTenantStatusAsync(new GetTenantStatusRequest { Tenant = "greenleaf" }, headers);
                 return;
             }
             catch (Grpc.Core.RpcException) when (clock.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)

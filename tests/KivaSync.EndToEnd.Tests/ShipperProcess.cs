@@ -10,7 +10,7 @@ internal sealed class ShipperProcess : IAsyncDisposable
 
     private ShipperProcess(Process process) => this.process = process;
 
-    public static ShipperProcess Start(Uri serviceUrl, string tenant, string logPath, string stateDirectory)
+    public static ShipperProcess Start(Uri serviceUrl, string tenant, string logPath, string stateDirectory, string bearerToken)
     {
         Directory.CreateDirectory(stateDirectory);
         var dll = Path.Combine(AppContext.BaseDirectory, "kivasync-shipper.dll");
@@ -23,6 +23,7 @@ internal sealed class ShipperProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.Environment["Shipper__ServiceUrl"] = serviceUrl.ToString();
+        info.Environment["Shipper__BearerToken"] = bearerToken;
         info.Environment["Shipper__Sources__0__Tenant"] = tenant;
         info.Environment["Shipper__Sources__0__Path"] = logPath;
         info.Environment["Shipper__CheckpointDirectory"] = stateDirectory;
