@@ -10,26 +10,13 @@ namespace KivaSync.EndToEnd.Tests;
 /// A generated log through the real shipper, the sync service on real Redis and the AC emulator; the
 /// emulator must then show exactly what the contract says, computed independently from the log.
 /// </summary>
-public sealed class EndToEndTests : IAsyncLifetime
+public sealed class EndToEndTests() : WorkDirectoryTest("e2e")
 {
     private const string Tenant = "greenleaf";
-    private readonly string workDir = Path.Combine(Path.GetTempPath(), "kivasync-e2e-" + Guid.NewGuid().ToString("N")[..10]);
-
-    public Task InitializeAsync()
-    {
-        Directory.CreateDirectory(workDir);
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(workDir, recursive: true);
-        return Task.CompletedTask;
-    }
 
     private string WriteLog(SampleLogOptions options)
     {
-        var path = Path.Combine(workDir, "system.log");
+        var path = Path.Combine(WorkDir, "system.log");
         SampleLogGenerator.WriteTo(path, options);
         return path;
     }
@@ -44,7 +31,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         var expected = ContractOracle.Compute(File.ReadLines(logPath), Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
         await using var environment = await DemoEnvironment.StartAsync(Settings);
 
-        await using (var shipper = environment.CreateShipper(logPath, Path.Combine(workDir, "state")))
+        await using (var shipper = environment.CreateShipper(logPath, Path.Combine(WorkDir, "state")))
         {
             await shipper.StartAsync();
             await shipper.WaitForFileShippedAsync(logPath).WaitAsync(TimeSpan.FromMinutes(3));
@@ -67,7 +54,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         var logPath = WriteLog(new SampleLogOptions { Seed = 11, Customers = 200, Leads = 40, Weeks = 30 });
         var expected = ContractOracle.Compute(File.ReadLines(logPath), Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
         var length = new FileInfo(logPath).Length;
-        var state = Path.Combine(workDir, "state");
+        var state = Path.Combine(WorkDir, "state");
         await using var environment = await DemoEnvironment.StartAsync(Settings);
 
         // First run: killed (SIGKILL) once about a third of the file is acknowledged.

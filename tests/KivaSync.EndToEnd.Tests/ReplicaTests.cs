@@ -10,26 +10,13 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KivaSync.EndToEnd.Tests;
 
 /// <summary>Several replicas on one Redis, replicas dying, Redis restarting: the AC account still ends up right.</summary>
-public sealed class ReplicaTests : IAsyncLifetime
+public sealed class ReplicaTests() : WorkDirectoryTest("replicas")
 {
     private const string Tenant = "greenleaf";
-    private readonly string workDir = Path.Combine(Path.GetTempPath(), "kivasync-replicas-" + Guid.NewGuid().ToString("N")[..10]);
-
-    public Task InitializeAsync()
-    {
-        Directory.CreateDirectory(workDir);
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(workDir, recursive: true);
-        return Task.CompletedTask;
-    }
 
     private (string Path, ExpectedAccount Expected) Log(int customers, int seed)
     {
-        var path = Path.Combine(workDir, $"system-{seed}.log");
+        var path = Path.Combine(WorkDir, $"system-{seed}.log");
         SampleLogGenerator.WriteTo(path, new SampleLogOptions { Seed = seed, Customers = customers, Leads = customers / 5, Weeks = 12 });
         return (path, ContractOracle.Compute(File.ReadLines(path), Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10)));
     }
@@ -40,7 +27,7 @@ public sealed class ReplicaTests : IAsyncLifetime
 
     private async Task ShipAsync(DemoEnvironment environment, Uri address, string logPath, string stateName)
     {
-        var options = environment.ShipperOptionsFor(logPath, Path.Combine(workDir, stateName));
+        var options = environment.ShipperOptionsFor(logPath, Path.Combine(WorkDir, stateName));
         options.ServiceUrl = address;
         await using var shipper = new KivaSync.Shipper.ShipperRunner(options);
         await shipper.StartAsync();
@@ -107,7 +94,7 @@ public sealed class ReplicaTests : IAsyncLifetime
         await using var environment = await DemoEnvironment.StartAsync(new DemoSettings(Tenant, null, null, 20), [lease]);
         // Replica A: workers off, it only ingests; replica B: a separate process that syncs and is SIGKILLed mid-work.
         await environment.StopServiceAsync();
-        await using var victim = ServiceProcess.Start(environment.ServiceSettings, workDir);
+        await using var victim = ServiceProcess.Start(environment.ServiceSettings, WorkDir);
         await victim.WaitReadyAsync(environment.CallerHeaders);
         await ShipAsync(environment, victim.Address, logPath, "state");
         await WaitUntilAsync(() => environment.Account!.Contacts().Count >= 10, TimeSpan.FromMinutes(2));
@@ -126,7 +113,7 @@ public sealed class ReplicaTests : IAsyncLifetime
         var (logPath, expected) = Log(customers: 80, seed: 24);
         var length = new FileInfo(logPath).Length;
         await using var environment = await DemoEnvironment.StartAsync(new DemoSettings(Tenant, null, null, 60, AppendOnly: true));
-        var options = environment.ShipperOptionsFor(logPath, Path.Combine(workDir, "state"));
+        var options = environment.ShipperOptionsFor(logPath, Path.Combine(WorkDir, "state"));
         options.MaxLines = 200;
         await using var shipper = new KivaSync.Shipper.ShipperRunner(options);
         await shipper.StartAsync();
@@ -172,13 +159,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static ServiceProcess Start(IReadOnlyDictionary<string, string?> settings, string workDir)
+    public static ServiceProcess Start(IReadOnlyDictionary<string, string?> settings, string WorkDir)
     {
         var port = KivaSync.Testing.FreePort.Next();
         var dll = Path.Combine(AppContext.BaseDirectory, "KivaSync.SyncService.dll");
         var info = new ProcessStartInfo("dotnet", $"\"{dll}\"")
         {
-            WorkingDirectory = workDir,
+            WorkingDirectory = WorkDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -119,14 +119,7 @@ public sealed class ContactSyncTests : IAsyncLifetime
     {
         account.RequestsPerSecond = 5;
         await using var service = await StartServiceAsync(budget: 5);
-        var lines = Enumerable.Range(0, 20).Select(i =>
-            $$$"""{"ts":"2024-06-03T14:00:{{{i:D2}}}Z","customer":{"id":"{{{i}}}","email":"c{{{i}}}@example.com"},"attrs":{"status":"Active"}}""").ToArray();
-        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, lines));
-
-        for (var i = 0; i < 20; i++)
-        {
-            await WaitForSyncedAsync(service, i.ToString(System.Globalization.CultureInfo.InvariantCulture), timeout: TimeSpan.FromSeconds(60));
-        }
+        await ShipCustomersAndWaitAsync(service, 20, TimeSpan.FromSeconds(60));
 
         Assert.Equal(0, account.TooManyRequestsCount);
         Assert.Equal(20, account.Contacts().Count);
@@ -138,14 +131,7 @@ public sealed class ContactSyncTests : IAsyncLifetime
         // The tenant's budget is set too high for the account: AC's 429s must slow it down, not lose work.
         account.RequestsPerSecond = 3;
         await using var service = await StartServiceAsync(budget: 40);
-        var lines = Enumerable.Range(0, 12).Select(i =>
-            $$$"""{"ts":"2024-06-03T14:00:{{{i:D2}}}Z","customer":{"id":"{{{i}}}","email":"c{{{i}}}@example.com"},"attrs":{"status":"Active"}}""").ToArray();
-        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, lines));
-
-        for (var i = 0; i < 12; i++)
-        {
-            await WaitForSyncedAsync(service, i.ToString(System.Globalization.CultureInfo.InvariantCulture), timeout: TimeSpan.FromSeconds(90));
-        }
+        await ShipCustomersAndWaitAsync(service, 12, TimeSpan.FromSeconds(90));
 
         Assert.True(account.TooManyRequestsCount > 0, "the emulator should have answered 429 at least once");
         Assert.Equal(12, account.Contacts().Count);
@@ -195,6 +181,18 @@ public sealed class ContactSyncTests : IAsyncLifetime
         Assert.Equal(1u, response.Queued);
         Assert.Equal(2, Syncs());
         Assert.Equal(first.AcContactId, forced.AcContactId);
+    }
+
+    /// <summary>Ships customers "0".."count-1" (status Active) and waits until each is synced.</summary>
+    private static async Task ShipCustomersAndWaitAsync(ServiceHarness service, int count, TimeSpan timeout)
+    {
+        var lines = Enumerable.Range(0, count).Select(i =>
+            $$$"""{"ts":"2024-06-03T14:00:{{{i:D2}}}Z","customer":{"id":"{{{i}}}","email":"c{{{i}}}@example.com"},"attrs":{"status":"Active"}}""").ToArray();
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, lines));
+        for (var i = 0; i < count; i++)
+        {
+            await WaitForSyncedAsync(service, i.ToString(System.Globalization.CultureInfo.InvariantCulture), timeout: timeout);
+        }
     }
 
     internal static async Task<CustomerSyncStatus> WaitForSyncedAsync(
