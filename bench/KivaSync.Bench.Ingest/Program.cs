@@ -57,7 +57,8 @@ var memoryAfter = await UsedMemoryAsync(server);
 var dedup = await DedupMemoryAsync(server, Tenant);
 var entries = (double)run.Lines;
 var scripts = stats.Where(s => s.Key is "evalsha" or "eval").Sum(s => s.Value);
-var commands = stats.Where(s => !IsOverhead(s.Key)).ToList();
+var scriptSeconds = stats.Where(s => s.Key is "evalsha.usec" or "eval.usec").Sum(s => s.Value) / 1e6;
+var commands = stats.Where(s => !IsOverhead(s.Key) && !s.Key.EndsWith(".usec", StringComparison.Ordinal)).ToList();
 var totalCommands = commands.Sum(s => s.Value);
 
 Console.WriteLine();
@@ -66,6 +67,7 @@ Console.WriteLine($"elapsed       {run.Elapsed.TotalSeconds:F2} s");
 Console.WriteLine($"throughput    {entries / run.Elapsed.TotalSeconds:F0} entries/s acknowledged, {bytes / (1024.0 * 1024) / run.Elapsed.TotalSeconds:F1} MiB/s");
 Console.WriteLine($"ack latency   p50 {Percentile(run.LatenciesMs, 0.50):F1} ms, p99 {Percentile(run.LatenciesMs, 0.99):F1} ms (batch of {options.BatchLines})");
 Console.WriteLine($"redis ops     {totalCommands / entries:F2} commands/entry (inside scripts), {scripts / entries:F4} round trips/entry (script calls)");
+Console.WriteLine($"redis time    {scriptSeconds:F2} s inside scripts ({scriptSeconds / run.Elapsed.TotalSeconds:P0} of elapsed), {scriptSeconds * 1e6 / entries:F1} us/entry");
 foreach (var (name, calls) in commands.OrderByDescending(c => c.Value).Take(12))
 {
     Console.WriteLine($"                {name,-16} {calls / entries:F3}/entry");
@@ -186,11 +188,17 @@ static async Task<Dictionary<string, long>> CommandStatsAsync(IServer server)
         }
 
         var name = line[8..line.IndexOf(':', StringComparison.Ordinal)];
-        var calls = line[(line.IndexOf("calls=", StringComparison.Ordinal) + 6)..];
-        stats[name] = long.Parse(calls[..calls.IndexOf(',', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
+        stats[name] = Field(line, "calls=");
+        stats[name + ".usec"] = Field(line, "usec=");
     }
 
     return stats;
+
+    static long Field(string line, string name)
+    {
+        var value = line[(line.IndexOf(name, StringComparison.Ordinal) + name.Length)..];
+        return long.Parse(value[..value.IndexOf(',', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
+    }
 }
 
 static async Task<long> UsedMemoryAsync(IServer server)
