@@ -7,6 +7,7 @@ using KivaSync.Contracts.V1;
 using KivaSync.SampleLog;
 using KivaSync.SyncService.Hosting;
 using KivaSync.Testing.Redis;
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
 // End-to-end ingest benchmark: one service replica (in-process, workers off) on a real redis-server,
@@ -45,13 +46,27 @@ var client = new LogIngest.LogIngestClient(channel);
 await using var redis = await ConnectionMultiplexer.ConnectAsync(redisServer.ConnectionString + ",allowAdmin=true");
 var server = redis.GetServer(redis.GetEndPoints()[0]);
 
+// The service's own CPU share: parsing and building script arguments, on one core, no Redis.
+var pipeline = app.Services.GetRequiredService<KivaSync.SyncService.Ingest.IngestPipeline>();
+var prepareCpu = Process.GetCurrentProcess().TotalProcessorTime;
+foreach (var batch in warmupBatches.Concat(batches))
+{
+    using var prepared = pipeline.Prepare(batch, static _ => true);
+}
+
+var prepareUs = (Process.GetCurrentProcess().TotalProcessorTime - prepareCpu).TotalMicroseconds / (warmupLines.Count + lines.Count);
+
 // Warm-up on another tenant: JIT, script load, connection pools. Not measured.
 await ShipAsync(client, warmupBatches, options.InFlight);
 await server.ExecuteAsync("CONFIG", "RESETSTAT");
 var memoryBefore = await UsedMemoryAsync(server);
+var redisCpuBefore = await RedisCpuSecondsAsync(server);
+var processCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 
 var run = await ShipAsync(client, batches, options.InFlight);
 
+var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - processCpuBefore).TotalSeconds;
+var redisCpu = await RedisCpuSecondsAsync(server) - redisCpuBefore;
 var stats = await CommandStatsAsync(server);
 var memoryAfter = await UsedMemoryAsync(server);
 var dedup = await DedupMemoryAsync(server, Tenant);
@@ -66,11 +81,15 @@ Console.WriteLine($"shipped       {run.Lines} lines in {batches.Count} batches: 
 Console.WriteLine($"elapsed       {run.Elapsed.TotalSeconds:F2} s");
 Console.WriteLine($"throughput    {entries / run.Elapsed.TotalSeconds:F0} entries/s acknowledged, {bytes / (1024.0 * 1024) / run.Elapsed.TotalSeconds:F1} MiB/s");
 Console.WriteLine($"ack latency   p50 {Percentile(run.LatenciesMs, 0.50):F1} ms, p99 {Percentile(run.LatenciesMs, 0.99):F1} ms (batch of {options.BatchLines})");
+// On a shared machine wall time depends on the neighbours; CPU time per entry says what each side costs.
+Console.WriteLine($"cpu           redis-server {redisCpu * 1e6 / entries:F1} us/entry ({entries / redisCpu:F0} entries per redis cpu-second), " +
+    $"service+shipper {processCpu * 1e6 / entries:F1} us/entry ({processCpu / run.Elapsed.TotalSeconds:F2} cores); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+Console.WriteLine($"service parse {prepareUs:F1} us/entry cpu (parse, identity, script arguments; no Redis, no gRPC)");
 Console.WriteLine($"redis ops     {totalCommands / entries:F2} commands/entry (inside scripts), {scripts / entries:F4} round trips/entry (script calls)");
 Console.WriteLine($"redis time    {scriptSeconds:F2} s inside scripts ({scriptSeconds / run.Elapsed.TotalSeconds:P0} of elapsed), {scriptSeconds * 1e6 / entries:F1} us/entry");
 foreach (var (name, calls) in commands.OrderByDescending(c => c.Value).Take(12))
 {
-    Console.WriteLine($"                {name,-16} {calls / entries:F3}/entry");
+    Console.WriteLine($"                {name,-16} {calls / entries:F3}/entry, {stats.GetValueOrDefault(name + ".usec") / (double)Math.Max(1, calls):F2} us/call");
 }
 
 Console.WriteLine($"redis memory  {(memoryAfter - memoryBefore) / entries:F1} bytes/entry used_memory delta ({(memoryAfter - memoryBefore) / (1024.0 * 1024):F1} MiB)");
@@ -199,6 +218,14 @@ static async Task<Dictionary<string, long>> CommandStatsAsync(IServer server)
         var value = line[(line.IndexOf(name, StringComparison.Ordinal) + name.Length)..];
         return long.Parse(value[..value.IndexOf(',', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
     }
+}
+
+static async Task<double> RedisCpuSecondsAsync(IServer server)
+{
+    var info = (string)(await server.ExecuteAsync("INFO", "cpu"))!;
+    return info.Split('\n')
+        .Where(l => l.StartsWith("used_cpu_user:", StringComparison.Ordinal) || l.StartsWith("used_cpu_sys:", StringComparison.Ordinal))
+        .Sum(l => double.Parse(l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim(), CultureInfo.InvariantCulture));
 }
 
 static async Task<long> UsedMemoryAsync(IServer server)

@@ -117,7 +117,8 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
     /// </summary>
     public async Task<BatchAck> SubmitAsync(PreparedBatch prepared, CancellationToken ct)
     {
-        using var activity = prepared.Activity;
+        using var _ = prepared;
+        var activity = prepared.Activity;
         var batch = prepared.Batch;
         ct.ThrowIfCancellationRequested();
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -227,8 +228,9 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
 
     internal readonly record struct Slot(TenantGroup? Group, int Index, LogReason Reason, string? Detail);
 
-    /// <summary>A parsed batch waiting for its scripts to run.</summary>
-    public sealed class PreparedBatch
+    /// <summary>A parsed batch waiting for its scripts to run. <see cref="SubmitAsync"/> disposes it; dispose one
+    /// that is never submitted to end its span.</summary>
+    public sealed class PreparedBatch : IDisposable
     {
         internal PreparedBatch(EntryBatch batch, TenantGroup[] groups, Slot[] slots, Activity? activity)
         {
@@ -246,6 +248,9 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         internal Slot[] Slots { get; }
 
         internal Activity? Activity { get; }
+
+        /// <inheritdoc />
+        public void Dispose() => Activity?.Dispose();
     }
 
     internal sealed class TenantGroup

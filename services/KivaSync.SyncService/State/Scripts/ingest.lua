@@ -96,11 +96,13 @@ local function merge_lead(ckey, lead_email_lc)
   queued['l:' .. lead_email_lc] = nil
 end
 
--- Reads a contact hash once: em, t:em, el, ver, last_ts, then each carried field and its ts.
+-- Reads a contact hash once: em, t:em, el, ver, last_ts, ix, then each carried field and its ts.
 -- The carried fields are the entry's pairs in ARGV: e.at .. e.at + 2 * e.np - 1.
-local HEAD = 5
+-- ix is set on a customer whose email another customer took over in the email index: only then, for a
+-- new customer or a changed email does the fold look at the index (it saves a read per entry).
+local HEAD = 6
 local function read(key, e)
-  local names = {'em', 't:em', 'el', 'ver', 'last_ts'}
+  local names = {'em', 't:em', 'el', 'ver', 'last_ts', 'ix'}
   for j = e.at, e.at + 2 * e.np - 1, 2 do
     names[#names + 1] = ARGV[j]
     names[#names + 1] = 't:' .. ARGV[j]
@@ -156,16 +158,21 @@ local function fold_customer(e)
   local out = {}
   local is_new = not v[2]
   local changed, won = fold_email(v, e, out)
-  if won then
-    local old_lc = v[3]
+  local old_lc = v[3]
+  if won and (old_lc ~= lc or v[6]) then
     if old_lc ~= lc then
       if old_lc then
         if redis.call('HGET', idx, old_lc) == member then redis.call('HDEL', idx, old_lc) end
       end
       out[#out + 1] = 'el'; out[#out + 1] = lc
     end
+    if v[6] then redis.call('HDEL', key, 'ix') end
     local owner = redis.call('HGET', idx, lc)
     if owner ~= member then
+      if owner and string.sub(owner, 1, 2) == 'c:' then
+        -- Taking over another customer's email: that one must look at the index again on its next entry.
+        redis.call('HSET', p .. owner, 'ix', '1')
+      end
       if owner == 'l:' .. lc then
         merge_lead(key, lc)
         changed = true
