@@ -100,16 +100,16 @@ internal static class IngestScriptEntry
 
     /// <summary>
     /// Adds the identity's first 64 bits as a bucket and an integer member (docs/dedup.md): lasting
-    /// identities in 65,536 buckets (16 bits, 4 hex) with a 48-bit member, windowed ones in 4,096 buckets
-    /// (12 bits, 3 hex) with a 52-bit member. Integer members keep Redis sets in their compact intset encoding.
+    /// identities in 65,536 buckets (16 bits) with a 48-bit member, windowed ones in 16,384 buckets
+    /// (14 bits) with a 50-bit member; buckets are named by 4 hex digits. Integer members keep Redis sets in their compact intset encoding.
     /// </summary>
     public static void WriteIdentity(List<RedisValue> args, ReadOnlySpan<byte> identity, bool windowed)
     {
         var prefix = BinaryPrimitives.ReadUInt64BigEndian(identity);
-        var bucketBits = windowed ? 12 : 16;
+        var bucketBits = windowed ? 14 : 16;
         var bucket = prefix >> (64 - bucketBits);
         var member = prefix & ((1UL << (64 - bucketBits)) - 1);
-        args.Add(bucket.ToString(windowed ? "x3" : "x4", CultureInfo.InvariantCulture));
+        args.Add(bucket.ToString("x4", CultureInfo.InvariantCulture));
         args.Add(member.ToString(CultureInfo.InvariantCulture));
     }
 

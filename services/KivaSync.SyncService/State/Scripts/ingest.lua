@@ -24,7 +24,7 @@ local result = {}
 
 -- Identities (docs/dedup.md): lasting ones in 65,536 intset buckets "d:<4 hex>"; windowed ones
 -- (customer state-only entries and noise, whose replay is harmless) in two rotating generations
--- of 4,096 buckets "r:<gen>:<3 hex>". A generation older than the previous one is dropped whole.
+-- of 16,384 buckets "r:<gen>:<4 hex>". A generation older than the previous one is dropped whole.
 local m = redis.call('HMGET', meta, 'dgen', 'newest_ts')
 local gen = math.floor(now / period)
 local known = tonumber(m[1])
@@ -35,7 +35,7 @@ elseif known == nil or known < gen then
   if known then
     for g = known - 1, known do
       if g < gen - 1 then
-        for b = 0, 4095 do redis.call('UNLINK', p .. 'r:' .. g .. ':' .. string.format('%03x', b)) end
+        for b = 0, 16383 do redis.call('UNLINK', p .. 'r:' .. g .. ':' .. string.format('%04x', b)) end
       end
     end
   end
