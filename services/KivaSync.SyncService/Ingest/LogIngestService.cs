@@ -22,13 +22,13 @@ public sealed class LogIngestService(IngestPipeline pipeline) : LogIngest.LogIng
         using var window = new SemaphoreSlim(MaxBatchesInFlight);
         var inOrder = Channel.CreateUnbounded<Task<BatchAck>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var writer = WriteAcksAsync(inOrder.Reader, responseStream, window, stop);
-        var previousTurn = Task.CompletedTask;
+        var previousTurn = Task.FromResult(true);
         try
         {
             await foreach (var batch in requestStream.ReadAllAsync(stop.Token))
             {
                 await window.WaitAsync(stop.Token);
-                var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var turn = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
                 inOrder.Writer.TryWrite(ProcessAsync(batch, tenantAllowed, previousTurn, turn, stop.Token));
                 previousTurn = turn.Task;
             }
@@ -45,20 +45,26 @@ public sealed class LogIngestService(IngestPipeline pipeline) : LogIngest.LogIng
         await writer;
     }
 
-    private async Task<BatchAck> ProcessAsync(EntryBatch batch, Func<string, bool> tenantAllowed, Task previousTurn, TaskCompletionSource turn, CancellationToken ct)
+    /// <summary>Parses a batch, then sends its scripts once the previous batch has sent its own. The turn
+    /// says whether this batch's scripts went out; after a failed batch the later ones are not applied.</summary>
+    private async Task<BatchAck> ProcessAsync(EntryBatch batch, Func<string, bool> tenantAllowed, Task<bool> previousTurn, TaskCompletionSource<bool> turn, CancellationToken ct)
     {
         try
         {
-            var prepared = await Task.Run(() => pipeline.Prepare(batch, tenantAllowed), ct);
-            // Scripts go to Redis in batch order (the earlier batch has sent its own), so the fold sees file order.
-            await previousTurn;
+            using var prepared = await Task.Run(() => pipeline.Prepare(batch, tenantAllowed), ct);
+            // Scripts go to Redis in batch order, so the fold sees file order.
+            if (!await previousTurn)
+            {
+                throw new OperationCanceledException("an earlier batch of this stream failed");
+            }
+
             var ack = pipeline.SubmitAsync(prepared, ct);
-            turn.TrySetResult();
+            turn.TrySetResult(true);
             return await ack;
         }
         finally
         {
-            turn.TrySetResult();
+            turn.TrySetResult(false);
         }
     }
 
