@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.Text.Json;
 using Google.Protobuf;
 using KivaSync.Contracts.V1;
 using KivaSync.SyncService.Errors;
@@ -8,6 +6,7 @@ using KivaSync.SyncService.State;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SystemLog;
+using StackExchange.Redis;
 using ContractReason = KivaSync.Contracts.V1.RejectReason;
 using LogReason = KivaSync.SystemLog.RejectReason;
 
@@ -18,23 +17,41 @@ namespace KivaSync.SyncService.Ingest;
 /// whatever the shipper thought), groups entries by tenant and runs the ingest script once per
 /// tenant. Only when every script has returned is the batch acknowledged.
 /// </summary>
+/// <remarks>
+/// Two steps so a stream can pipeline: <see cref="Prepare"/> (parse, CPU only, may run for several
+/// batches at once) and <see cref="SubmitAsync"/>, which sends the scripts before it first awaits, so
+/// calling it in batch order makes Redis run the batches in file order on one connection while
+/// their results are still on the way.
+/// </remarks>
 public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, TimeProvider time, SyncTelemetry telemetry)
 {
+    /// <summary>How long identities of entries whose replay is harmless are kept at least (docs/dedup.md);
+    /// they are dropped between one and two windows after they were first seen.</summary>
+    public static readonly TimeSpan DedupWindow = TimeSpan.FromDays(7);
+
     /// <summary>Accepts a batch; throws an RpcException (via <see cref="GrpcErrors"/>) for a batch that cannot be taken.</summary>
-    public async Task<BatchAck> AcceptAsync(EntryBatch batch, Func<string, bool> tenantAllowed, CancellationToken ct)
+    public Task<BatchAck> AcceptAsync(EntryBatch batch, Func<string, bool> tenantAllowed, CancellationToken ct) =>
+        SubmitAsync(Prepare(batch, tenantAllowed), ct);
+
+    /// <summary>Validates and parses a batch into one script payload per tenant; touches no shared state.
+    /// Throws an RpcException (via <see cref="GrpcErrors"/>) for a batch that cannot be taken.</summary>
+    public PreparedBatch Prepare(EntryBatch batch, Func<string, bool> tenantAllowed)
     {
         Validate(batch, tenantAllowed);
         var sourceTenant = batch.Source.Tenant;
         var path = batch.Source.Path;
         var parent = ExtractParent(batch);
-        using var activity = telemetry.Source.StartActivity(SyncTelemetry.Spans.IngestBatch, ActivityKind.Consumer, parent);
+        // The span lives until SubmitAsync ends; it must not become the caller's current activity meanwhile.
+        var caller = Activity.Current;
+        var activity = telemetry.Source.StartActivity(SyncTelemetry.Spans.IngestBatch, ActivityKind.Consumer, parent);
+        Activity.Current = caller;
         activity?.SetTag(SyncTelemetry.Tags.Tenant, sourceTenant);
         activity?.SetTag(SyncTelemetry.Tags.Lines, batch.Lines.Count);
         var traceParent = activity is null ? null : $"00-{activity.TraceId}-{activity.SpanId}-{(activity.Recorded ? "01" : "00")}";
 
         var groups = new Dictionary<string, TenantGroup>(StringComparer.Ordinal);
         var lineCount = batch.Lines.Count;
-        var slots = new (TenantGroup? Group, int Index, LogReason Reason, string? Detail)[lineCount];
+        var slots = new Slot[lineCount];
         Span<byte> identity = stackalloc byte[EntryIdentity.Size];
         for (var i = 0; i < lineCount; i++)
         {
@@ -75,28 +92,47 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
 
             if (!groups.TryGetValue(tenant, out var group))
             {
-                group = new TenantGroup(tenant);
+                group = new TenantGroup(tenant, traceParent, path, lineCount);
                 groups[tenant] = group;
             }
 
-            var hex = Convert.ToHexStringLower(identity);
             if (outcome.Entry is { } entry)
             {
-                IngestScriptEntry.WriteAccepted(group.Writer, hex, entry, traceParent);
+                IngestScriptEntry.WriteAccepted(group.Args, identity, entry);
             }
             else
             {
-                IngestScriptEntry.WriteRejected(group.Writer, hex, outcome.Reason, outcome.Detail, path, line.Offset);
+                IngestScriptEntry.WriteRejected(group.Args, identity, outcome.Reason, outcome.Detail, line.Offset);
             }
 
-            slots[i] = (group, group.Count++, outcome.Reason, outcome.Detail);
+            slots[i] = new Slot(group, group.Count++, outcome.Reason, outcome.Detail);
         }
 
+        return new PreparedBatch(batch, groups.Values.ToArray(), slots, activity);
+    }
+
+    /// <summary>
+    /// Runs a prepared batch's scripts and builds its acknowledgement. The scripts are sent before this
+    /// method first awaits: a caller that calls it in batch order gets Redis to apply batches in that order.
+    /// </summary>
+    public async Task<BatchAck> SubmitAsync(PreparedBatch prepared, CancellationToken ct)
+    {
+        using var _ = prepared;
+        var activity = prepared.Activity;
+        var batch = prepared.Batch;
+        ct.ThrowIfCancellationRequested();
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var group in groups.Values)
+        var windowMs = (long)DedupWindow.TotalMilliseconds;
+        var calls = new Task<int[]>[prepared.Groups.Length];
+        for (var g = 0; g < calls.Length; g++)
         {
-            ct.ThrowIfCancellationRequested();
-            group.Codes = await store.IngestAsync(group.Tenant, group.Finish(), nowMs);
+            var group = prepared.Groups[g];
+            calls[g] = store.IngestAsync(group.Tenant, group.Args, nowMs, windowMs);
+        }
+
+        for (var g = 0; g < calls.Length; g++)
+        {
+            prepared.Groups[g].Codes = await calls[g];
         }
 
         var ack = new BatchAck
@@ -105,7 +141,8 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
             Fingerprint = batch.Source.Fingerprint,
             CheckpointOffset = batch.EndOffset,
         };
-        for (var i = 0; i < lineCount; i++)
+        var slots = prepared.Slots;
+        for (var i = 0; i < slots.Length; i++)
         {
             var (group, index, reason, detail) = slots[i];
             if (group is null)
@@ -189,31 +226,55 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         return Activity.Current?.Context ?? default;
     }
 
-    private sealed class TenantGroup
-    {
-        private readonly ArrayBufferWriter<byte> buffer = new(4096);
+    internal readonly record struct Slot(TenantGroup? Group, int Index, LogReason Reason, string? Detail);
 
-        public TenantGroup(string tenant)
+    /// <summary>A parsed batch waiting for its scripts to run. <see cref="SubmitAsync"/> disposes it; dispose one
+    /// that is never submitted to end its span.</summary>
+    public sealed class PreparedBatch : IDisposable
+    {
+        internal PreparedBatch(EntryBatch batch, TenantGroup[] groups, Slot[] slots, Activity? activity)
+        {
+            Batch = batch;
+            Groups = groups;
+            Slots = slots;
+            Activity = activity;
+        }
+
+        /// <summary>The batch as shipped.</summary>
+        public EntryBatch Batch { get; }
+
+        internal TenantGroup[] Groups { get; }
+
+        internal Slot[] Slots { get; }
+
+        internal Activity? Activity { get; }
+
+        /// <inheritdoc />
+        public void Dispose() => Activity?.Dispose();
+    }
+
+    internal sealed class TenantGroup
+    {
+        public TenantGroup(string tenant, string? traceParent, string sourcePath, int lines)
         {
             Tenant = tenant;
-            Writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true });
-            Writer.WriteStartArray();
+            // About 12 arguments per line; the store fills its own header slots.
+            Args = new List<RedisValue>(StateStore.IngestHeaderArgs + 2 + (lines * 12));
+            for (var i = 0; i < StateStore.IngestHeaderArgs; i++)
+            {
+                Args.Add(RedisValue.Null);
+            }
+
+            IngestScriptEntry.WriteHeader(Args, traceParent, sourcePath);
         }
 
         public string Tenant { get; }
 
-        public Utf8JsonWriter Writer { get; }
+        /// <summary>The script's ARGV: the store's header slots, this batch's header, then the entries.</summary>
+        public List<RedisValue> Args { get; }
 
         public int Count { get; set; }
 
         public int[]? Codes { get; set; }
-
-        public string Finish()
-        {
-            Writer.WriteEndArray();
-            Writer.Flush();
-            Writer.Dispose();
-            return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-        }
     }
 }

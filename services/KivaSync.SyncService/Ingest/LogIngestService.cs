@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Grpc.Core;
 using KivaSync.Contracts.V1;
 using KivaSync.SyncService.Errors;
@@ -5,35 +6,99 @@ using KivaSync.SyncService.Security;
 
 namespace KivaSync.SyncService.Ingest;
 
-/// <summary>The LogIngest gRPC service: one acknowledgement per batch, in order, once durable.</summary>
+/// <summary>
+/// The LogIngest gRPC service: one acknowledgement per batch, in order, once durable. Several batches
+/// of a stream are worked on at once (parsed in parallel, their scripts pipelined to Redis in batch
+/// order) while acknowledgements still go out strictly in order.
+/// </summary>
 public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission admission) : LogIngest.LogIngestBase
 {
+    /// <summary>Batches of one stream parsed or waiting for Redis at once; bounds a stream's memory.</summary>
+    public const int MaxBatchesInFlight = 4;
+
     /// <inheritdoc />
     public override async Task Ship(IAsyncStreamReader<EntryBatch> requestStream, IServerStreamWriter<BatchAck> responseStream, ServerCallContext context)
     {
-        var ct = context.CancellationToken;
         // The batch's source tenant must be allowed (else PERMISSION_DENIED); a line naming another tenant the
         // caller may not write is rejected alone by the pipeline.
         Func<string, bool> tenantAllowed = CallerAccess.Of(context).Allows;
-        await foreach (var batch in requestStream.ReadAllAsync(ct))
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        using var window = new SemaphoreSlim(MaxBatchesInFlight);
+        var inOrder = Channel.CreateUnbounded<Task<BatchAck>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var writer = WriteAcksAsync(inOrder.Reader, responseStream, window, stop);
+        var previousTurn = Task.FromResult(true);
+        try
         {
-            if (!admission.TryEnter())
+            await foreach (var batch in requestStream.ReadAllAsync(stop.Token))
             {
-                throw GrpcErrors.ResourceExhausted(
-                    "INGEST_OVERLOADED", "the sync service is processing as many batches as it may; nothing from this batch on was acknowledged, resend after the retry delay", admission.RetryAfter);
+                await window.WaitAsync(stop.Token);
+                if (!admission.TryEnter())
+                {
+                    // Acks of the batches before it still go out; then the call ends with the refusal.
+                    inOrder.Writer.TryWrite(Task.FromException<BatchAck>(GrpcErrors.ResourceExhausted(
+                        "INGEST_OVERLOADED",
+                        "the sync service is processing as many batches as it may; nothing from this batch on was acknowledged, resend after the retry delay",
+                        admission.RetryAfter)));
+                    break;
+                }
+
+                var turn = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                inOrder.Writer.TryWrite(ProcessAsync(batch, tenantAllowed, previousTurn, turn, stop.Token));
+                previousTurn = turn.Task;
+            }
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            // The ack writer failed (a batch was refused or Redis failed): its error is the call's answer.
+        }
+        finally
+        {
+            inOrder.Writer.TryComplete();
+        }
+
+        await writer;
+    }
+
+    /// <summary>Parses a batch, then sends its scripts once the previous batch has sent its own. The turn
+    /// says whether this batch's scripts went out; after a failed batch the later ones are not applied.</summary>
+    private async Task<BatchAck> ProcessAsync(EntryBatch batch, Func<string, bool> tenantAllowed, Task<bool> previousTurn, TaskCompletionSource<bool> turn, CancellationToken ct)
+    {
+        try
+        {
+            using var prepared = await Task.Run(() => pipeline.Prepare(batch, tenantAllowed), ct);
+            // Scripts go to Redis in batch order, so the fold sees file order.
+            if (!await previousTurn)
+            {
+                throw new OperationCanceledException("an earlier batch of this stream failed");
             }
 
-            BatchAck ack;
-            try
-            {
-                ack = await pipeline.AcceptAsync(batch, tenantAllowed, ct);
-            }
-            finally
-            {
-                admission.Exit();
-            }
+            var ack = pipeline.SubmitAsync(prepared, ct);
+            turn.TrySetResult(true);
+            return await ack;
+        }
+        finally
+        {
+            turn.TrySetResult(false);
+            admission.Exit();
+        }
+    }
 
-            await responseStream.WriteAsync(ack, ct);
+    private static async Task WriteAcksAsync(ChannelReader<Task<BatchAck>> inOrder, IServerStreamWriter<BatchAck> responseStream, SemaphoreSlim window, CancellationTokenSource stop)
+    {
+        try
+        {
+            await foreach (var pending in inOrder.ReadAllAsync(stop.Token))
+            {
+                var ack = await pending;
+                await responseStream.WriteAsync(ack, stop.Token);
+                window.Release();
+            }
+        }
+        catch
+        {
+            // Stop reading new batches; the batches still in flight are not acknowledged and will be resent.
+            await stop.CancelAsync();
+            throw;
         }
     }
 }

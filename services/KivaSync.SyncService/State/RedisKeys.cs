@@ -12,8 +12,8 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>Tenant-wide counters and state: accepted, newest_ts, week, resync_all.</summary>
     public string Meta => Prefix + "meta";
 
-    /// <summary>Set of entry identities already taken (16 raw bytes, hex).</summary>
-    public string Seen => Prefix + "seen";
+    /// <summary>Bucket "d:&lt;4 hex&gt;" of lasting entry identities (an intset of 48-bit members; docs/dedup.md).</summary>
+    public string DedupBucket(string bucketHex) => Prefix + "d:" + bucketHex;
 
     /// <summary>Sorted set of contacts waiting for a sync (member "c:id" / "l:email", score = first dirty ms).</summary>
     public string Dirty => Prefix + "dirty";

@@ -24,12 +24,20 @@ public sealed class StateStore(IConnectionMultiplexer redis)
 {
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>Runs the ingest script for one tenant's part of a batch; returns one code per entry
-    /// (1 accepted, 2 rejected first time, 0 duplicate).</summary>
-    public async Task<int[]> IngestAsync(string tenant, string entriesJson, long nowMs)
+    /// <summary>Slots at the start of the ingest script's ARGV that <see cref="IngestAsync"/> fills (prefix, now, window).</summary>
+    public const int IngestHeaderArgs = 3;
+
+    /// <summary>Runs the ingest script for one tenant's part of a batch; <paramref name="args"/> is its ARGV
+    /// with <see cref="IngestHeaderArgs"/> free slots first (see Ingest/IngestScriptEntry). Returns one code per
+    /// entry (1 accepted, 2 rejected first time, 0 duplicate). The script is sent before the first await, so
+    /// calls made in order run in order. <paramref name="dedupWindowMs"/>: see docs/dedup.md.</summary>
+    public async Task<int[]> IngestAsync(string tenant, List<RedisValue> args, long nowMs, long dedupWindowMs)
     {
         var keys = new RedisKeys(tenant);
-        var result = await Db.ScriptEvaluateAsync(LuaScripts.Ingest, [keys.Meta], [keys.Prefix, nowMs, entriesJson]);
+        args[0] = keys.Prefix;
+        args[1] = nowMs;
+        args[2] = dedupWindowMs;
+        var result = await Db.ScriptEvaluateAsync(LuaScripts.Ingest, [keys.Meta], args.ToArray());
         var codes = (RedisResult[])result!;
         return Array.ConvertAll(codes, c => (int)c);
     }

@@ -4,41 +4,77 @@
 -- KEYS[1] = the tenant's meta hash "ks:{t}:meta"; every other key is derived with the same {t} tag,
 -- so the whole script runs on one Redis Cluster slot.
 -- ARGV[1] = key prefix "ks:{t}:", ARGV[2] = now (unix ms, for queue scores),
--- ARGV[3] = JSON array of entries (see IngestScriptEntry in C#).
+-- ARGV[3] = the dedup window's generation length in ms (see docs/dedup.md),
+-- ARGV[4] = traceparent of the batch ("" none), ARGV[5] = source path (for rejections),
+-- ARGV[6..] = the entries, flat (see IngestScriptEntry in C#): no JSON to decode.
 -- Returns an array with one code per entry: 1 accepted, 2 rejected (first time), 0 duplicate.
+--
+-- Cost per entry is what makes ingest fast: one dedup SADD, one HMGET and one HSET per contact,
+-- a ZADD only when a value really changed; counters are written once per batch.
 local p = ARGV[1]
 local now = tonumber(ARGV[2])
-local entries = cjson.decode(ARGV[3])
+local period = tonumber(ARGV[3])
+local tp = ARGV[4]
+if tp == '' then tp = nil end
+local src = ARGV[5]
 local meta = KEYS[1]
-local seen = p .. 'seen'
 local dirty = p .. 'dirty'
 local idx = p .. 'email'
 local result = {}
 
+-- Identities (docs/dedup.md): lasting ones in 65,536 intset buckets "d:<4 hex>"; windowed ones
+-- (customer state-only entries and noise, whose replay is harmless) in two rotating generations
+-- of 16,384 buckets "r:<gen>:<4 hex>". A generation older than the previous one is dropped whole.
+local m = redis.call('HMGET', meta, 'dgen', 'newest_ts')
+local gen = math.floor(now / period)
+local known = tonumber(m[1])
+if known and known > gen then
+  -- Another replica's clock is ahead: follow the newest generation seen.
+  gen = known
+elseif known == nil or known < gen then
+  if known then
+    for g = known - 1, known do
+      if g < gen - 1 then
+        for b = 0, 16383 do redis.call('UNLINK', p .. 'r:' .. g .. ':' .. string.format('%04x', b)) end
+      end
+    end
+  end
+  redis.call('HSET', meta, 'dgen', gen)
+end
+local newest = tonumber(m[2] or '-1')
+local r_cur = p .. 'r:' .. gen .. ':'
+local r_prev = p .. 'r:' .. (gen - 1) .. ':'
+
+local function first_time(windowed, b, m)
+  if windowed then
+    if redis.call('SISMEMBER', r_prev .. b, m) == 1 then return false end
+    return redis.call('SADD', r_cur .. b, m) == 1
+  end
+  return redis.call('SADD', p .. 'd:' .. b, m) == 1
+end
+
+-- One contact may change many times in a batch: queue it once.
+local queued = {}
+local function mark_dirty(member)
+  if not queued[member] then
+    queued[member] = true
+    redis.call('ZADD', dirty, 'NX', now, member)
+  end
+end
+
+-- Single-field last-writer-wins for the rare paths (lead merge, weekly cycle). Returns true when the
+-- value changed; a newer ts with the same value only moves the field's ts forward.
 local function set_if_newer(key, field, value, ts)
   local tsf = 't:' .. field
-  local old = tonumber(redis.call('HGET', key, tsf) or '-1')
-  if ts >= old then
-    redis.call('HSET', key, field, value, tsf, ts)
-    return true
+  local v = redis.call('HMGET', key, field, tsf)
+  local old = tonumber(v[2] or '-1')
+  if ts < old then return false end
+  if v[1] == value then
+    if ts > old then redis.call('HSET', key, tsf, ts) end
+    return false
   end
-  return false
-end
-
-local function apply_person(key, e)
-  local changed = false
-  if e.fn ~= nil and set_if_newer(key, 'fn', e.fn, e.ts) then changed = true end
-  if e.ln ~= nil and set_if_newer(key, 'ln', e.ln, e.ts) then changed = true end
-  if e.ph ~= nil and set_if_newer(key, 'ph', e.ph, e.ts) then changed = true end
-  return changed
-end
-
-local function touch(key, member, e)
-  redis.call('HINCRBY', key, 'ver', 1)
-  local last = tonumber(redis.call('HGET', key, 'last_ts') or '-1')
-  if e.ts > last then redis.call('HSET', key, 'last_ts', e.ts) end
-  if e.tp ~= nil then redis.call('HSET', key, 'tp', e.tp) end
-  redis.call('ZADD', dirty, 'NX', now, member)
+  redis.call('HSET', key, field, value, tsf, ts)
+  return true
 end
 
 -- A lead that turned customer: its name and phone carry over where newer; its AC contact is the customer's.
@@ -46,89 +82,205 @@ local function merge_lead(ckey, lead_email_lc)
   local lkey = p .. 'l:' .. lead_email_lc
   if redis.call('EXISTS', lkey) == 0 then return end
   for _, f in ipairs({'fn', 'ln', 'ph'}) do
-    local v = redis.call('HGET', lkey, f)
-    if v then set_if_newer(ckey, f, v, tonumber(redis.call('HGET', lkey, 't:' .. f))) end
+    local v = redis.call('HMGET', lkey, f, 't:' .. f)
+    if v[1] then set_if_newer(ckey, f, v[1], tonumber(v[2])) end
   end
-  local ac = redis.call('HGET', lkey, 'ac_id')
-  if ac and not redis.call('HGET', ckey, 'ac_id') then
-    redis.call('HSET', ckey, 'ac_id', ac, 'ac_email', redis.call('HGET', lkey, 'ac_email') or '')
+  local ac = redis.call('HMGET', lkey, 'ac_id', 'ac_email')
+  if ac[1] and not redis.call('HGET', ckey, 'ac_id') then
+    redis.call('HSET', ckey, 'ac_id', ac[1], 'ac_email', ac[2] or '')
   end
   redis.call('DEL', lkey)
   redis.call('SREM', p .. 'leads', lead_email_lc)
   redis.call('ZREM', dirty, 'l:' .. lead_email_lc)
   redis.call('ZREM', p .. 'inflight', 'l:' .. lead_email_lc)
+  queued['l:' .. lead_email_lc] = nil
 end
 
-for i, e in ipairs(entries) do
-  if redis.call('SADD', seen, e.h) == 0 then
-    result[i] = 0
-  elseif e.r ~= nil then
-    redis.call('HINCRBY', p .. 'rejects', e.r, 1)
-    redis.call('LPUSH', p .. 'rejected', cjson.encode({reason = e.r, detail = e.d, source = e.src, offset = e.o, at = now}))
-    redis.call('LTRIM', p .. 'rejected', 0, 9999)
-    result[i] = 2
-  else
-    result[i] = 1
-    redis.call('HINCRBY', meta, 'accepted', 1)
-    local newest = tonumber(redis.call('HGET', meta, 'newest_ts') or '-1')
-    if e.ts > newest then redis.call('HSET', meta, 'newest_ts', e.ts) end
+-- Reads a contact hash once: em, t:em, el, ver, last_ts, ix, then each carried field and its ts.
+-- The carried fields are the entry's pairs in ARGV: e.at .. e.at + 2 * e.np - 1.
+-- ix is set on a customer whose email another customer took over in the email index: only then, for a
+-- new customer or a changed email does the fold look at the index (it saves a read per entry).
+local HEAD = 6
+local function read(key, e)
+  local names = {'em', 't:em', 'el', 'ver', 'last_ts', 'ix'}
+  for j = e.at, e.at + 2 * e.np - 1, 2 do
+    names[#names + 1] = ARGV[j]
+    names[#names + 1] = 't:' .. ARGV[j]
+  end
+  return redis.call('HMGET', key, unpack(names))
+end
 
-    if e.wk ~= nil then
-      -- Weekly cycle: the newest cycle sets the current week and asks for a resync of everyone.
-      if set_if_newer(meta, 'week', e.wk, e.ts) then
-        redis.call('HINCRBY', meta, 'resync_all', 1)
-      end
-    end
-
-    if e.k == 'c' then
-      local member = 'c:' .. e.cid
-      local key = p .. member
-      local lc = e.el
-      local old_lc = redis.call('HGET', key, 'el')
-      local changed = false
-      if set_if_newer(key, 'em', e.em, e.ts) then
+-- Per-field last-writer-wins of the carried fields against what read() returned; appends the
+-- writes to `out` and returns true when a value changed (a replay changes nothing, writes nothing).
+local function fold_fields(v, e, out)
+  local changed = false
+  local ts = e.ts
+  for i = 1, 2 * e.np, 2 do
+    local f, val = ARGV[e.at + i - 1], ARGV[e.at + i]
+    local cur, old = v[HEAD + i], tonumber(v[HEAD + i + 1] or '-1')
+    if ts >= old then
+      if cur ~= val then
+        out[#out + 1] = f; out[#out + 1] = val
         changed = true
-        if old_lc ~= lc then
-          if old_lc then
-            local owner = redis.call('HGET', idx, old_lc)
-            if owner == member then redis.call('HDEL', idx, old_lc) end
-          end
-          redis.call('HSET', key, 'el', lc)
-        end
-        local owner = redis.call('HGET', idx, lc)
-        if owner ~= member then
-          if owner == 'l:' .. lc then merge_lead(key, lc) end
-          redis.call('HSET', idx, lc, member)
-        end
       end
-      if redis.call('SADD', p .. 'customers', e.cid) == 1 then changed = true end
-      if apply_person(key, e) then changed = true end
-      if e.a ~= nil then
-        for f, v in pairs(e.a) do
-          if set_if_newer(key, f, v, e.ts) then changed = true end
-        end
+      if ts > old then out[#out + 1] = 't:' .. f; out[#out + 1] = ts end
+    end
+  end
+  return changed
+end
+
+-- The email of a contact's own hash; returns whether the value changed and whether ts won.
+local function fold_email(v, e, out)
+  local old = tonumber(v[2] or '-1')
+  if e.ts < old then return false, false end
+  local changed = v[1] ~= e.em
+  if changed then out[#out + 1] = 'em'; out[#out + 1] = e.em end
+  if e.ts > old then out[#out + 1] = 't:em'; out[#out + 1] = e.ts end
+  return changed, true
+end
+
+-- Writes the fold's result in one HSET; a changed contact gets a new version and is queued.
+local function finish(key, member, v, e, out, changed)
+  if changed then
+    out[#out + 1] = 'ver'; out[#out + 1] = (tonumber(v[4] or '0') or 0) + 1
+    if e.ts > tonumber(v[5] or '-1') then out[#out + 1] = 'last_ts'; out[#out + 1] = e.ts end
+    if tp ~= nil then out[#out + 1] = 'tp'; out[#out + 1] = tp end
+  end
+  if #out > 0 then redis.call('HSET', key, unpack(out)) end
+  if changed then mark_dirty(member) end
+end
+
+local function fold_customer(e)
+  local member = 'c:' .. e.cid
+  local key = p .. member
+  local lc = e.el
+  local v = read(key, e)
+  local out = {}
+  local is_new = not v[2]
+  local changed, won = fold_email(v, e, out)
+  local old_lc = v[3]
+  if won and (old_lc ~= lc or v[6]) then
+    if old_lc ~= lc then
+      if old_lc then
+        if redis.call('HGET', idx, old_lc) == member then redis.call('HDEL', idx, old_lc) end
       end
-      if changed then touch(key, member, e) end
-    elseif e.k == 'l' then
-      local lc = e.el
-      local owner = redis.call('HGET', idx, lc)
+      out[#out + 1] = 'el'; out[#out + 1] = lc
+    end
+    if v[6] then redis.call('HDEL', key, 'ix') end
+    local owner = redis.call('HGET', idx, lc)
+    if owner ~= member then
       if owner and string.sub(owner, 1, 2) == 'c:' then
-        -- A contact entry with a customer's current email is about that customer.
-        local key = p .. owner
-        if apply_person(key, e) then touch(key, owner, e) end
-      else
-        local member = 'l:' .. lc
-        local key = p .. member
-        local changed = false
-        if set_if_newer(key, 'em', e.em, e.ts) then changed = true end
-        redis.call('HSET', key, 'el', lc)
-        if not owner then redis.call('HSET', idx, lc, member) end
-        if redis.call('SADD', p .. 'leads', lc) == 1 then changed = true end
-        if apply_person(key, e) then changed = true end
-        if changed then touch(key, member, e) end
+        -- Taking over another customer's email: that one must look at the index again on its next entry.
+        redis.call('HSET', p .. owner, 'ix', '1')
+      end
+      if owner == 'l:' .. lc then
+        merge_lead(key, lc)
+        changed = true
+        -- The merge wrote name and phone: fold this entry's fields over the merged values.
+        v = read(key, e)
+      end
+      redis.call('HSET', idx, lc, member)
+    end
+  end
+  if is_new then
+    redis.call('SADD', p .. 'customers', e.cid)
+    changed = true
+  end
+  if fold_fields(v, e, out) then changed = true end
+  finish(key, member, v, e, out, changed)
+end
+
+local function fold_lead(e)
+  local lc = e.el
+  local owner = redis.call('HGET', idx, lc)
+  if owner and string.sub(owner, 1, 2) == 'c:' then
+    -- A contact entry with a customer's current email is about that customer.
+    local key = p .. owner
+    local v = read(key, e)
+    local out = {}
+    finish(key, owner, v, e, out, fold_fields(v, e, out))
+    return
+  end
+  local member = 'l:' .. lc
+  local key = p .. member
+  local v = read(key, e)
+  local out = {}
+  local changed = fold_email(v, e, out)
+  if v[3] ~= lc then out[#out + 1] = 'el'; out[#out + 1] = lc end
+  if not owner then redis.call('HSET', idx, lc, member) end
+  if not v[2] then
+    redis.call('SADD', p .. 'leads', lc)
+    changed = true
+  end
+  if fold_fields(v, e, out) then changed = true end
+  finish(key, member, v, e, out, changed)
+end
+
+local accepted = 0
+local batch_newest = newest
+local reject_counts = {}
+local rejected = {}
+local i = 6
+local n = #ARGV
+while i <= n do
+  local kind = ARGV[i]
+  local fresh = first_time(kind == 'cw' or kind == 'nw', ARGV[i + 1], ARGV[i + 2])
+  if kind == 'r' then
+    if fresh then
+      reject_counts[ARGV[i + 3]] = (reject_counts[ARGV[i + 3]] or 0) + 1
+      rejected[#rejected + 1] = cjson.encode({reason = ARGV[i + 3], detail = ARGV[i + 4], source = src, offset = tonumber(ARGV[i + 5]), at = now})
+      result[#result + 1] = 2
+    else
+      result[#result + 1] = 0
+    end
+    i = i + 6
+  else
+    local e = {ts = tonumber(ARGV[i + 3]), np = tonumber(ARGV[i + 5])}
+    local wk = ARGV[i + 4]
+    i = i + 6
+    if kind == 'c' or kind == 'cw' then
+      e.cid = ARGV[i]
+      i = i + 1
+    end
+    if kind ~= 'n' and kind ~= 'nw' then
+      e.em = ARGV[i]
+      e.el = ARGV[i + 1]
+      if e.el == '' then e.el = e.em end
+      i = i + 2
+    end
+    e.at = i
+    i = i + 2 * e.np
+    if not fresh then
+      result[#result + 1] = 0
+    else
+      result[#result + 1] = 1
+      accepted = accepted + 1
+      if e.ts > batch_newest then batch_newest = e.ts end
+
+      if wk ~= '' then
+        -- Weekly cycle: the newest cycle sets the current week and asks for a resync of everyone.
+        if set_if_newer(meta, 'week', wk, e.ts) then
+          redis.call('HINCRBY', meta, 'resync_all', 1)
+        end
+      end
+
+      if kind == 'c' or kind == 'cw' then
+        fold_customer(e)
+      elseif kind == 'l' then
+        fold_lead(e)
       end
     end
   end
+end
+
+if accepted > 0 then
+  redis.call('HINCRBY', meta, 'accepted', accepted)
+  if batch_newest > newest then redis.call('HSET', meta, 'newest_ts', batch_newest) end
+end
+if #rejected > 0 then
+  for reason, n in pairs(reject_counts) do redis.call('HINCRBY', p .. 'rejects', reason, n) end
+  redis.call('LPUSH', p .. 'rejected', unpack(rejected))
+  redis.call('LTRIM', p .. 'rejected', 0, 9999)
 end
 
 return result
