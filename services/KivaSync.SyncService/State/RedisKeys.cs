@@ -18,6 +18,9 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>Sorted set of contacts waiting for a sync (member "c:id" / "l:email", score = first dirty ms).</summary>
     public string Dirty => Prefix + "dirty";
 
+    /// <summary>Contacts in <see cref="Dirty"/> changed by a live entry: synced first.</summary>
+    public string DirtyLive => Prefix + "dirty:live";
+
     /// <summary>Sorted set of contacts a worker is syncing (score = lease deadline ms).</summary>
     public string InFlight => Prefix + "inflight";
 

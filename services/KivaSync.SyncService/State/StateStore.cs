@@ -48,7 +48,7 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         var keys = new RedisKeys(tenant);
         var result = await Db.ScriptEvaluateAsync(
             LuaScripts.Claim,
-            [keys.Dirty, keys.InFlight],
+            [keys.Dirty, keys.InFlight, keys.DirtyLive],
             [nowMs, (long)debounce.TotalMilliseconds, (long)lease.TotalMilliseconds, max]);
         return ((RedisResult[])result!).Select(r => (string)r!).ToArray();
     }
@@ -110,6 +110,12 @@ public sealed class StateStore(IConnectionMultiplexer redis)
 
         // NX keeps an earlier dirty time, so a forced resync never delays queued work.
         await Db.SortedSetAddAsync(keys.Dirty, members.Select(m => new SortedSetEntry(m, nowMs)).ToArray(), SortedSetWhen.NotExists);
+        if (force)
+        {
+            // An operator waits for it: ahead of any backfill.
+            await Db.SortedSetAddAsync(keys.DirtyLive, members.Select(m => new SortedSetEntry(m, nowMs)).ToArray(), SortedSetWhen.NotExists);
+        }
+
         return members.Count;
     }
 
@@ -163,6 +169,10 @@ public sealed class StateStore(IConnectionMultiplexer redis)
             (long?)values[3] ?? 0,
             (long?)values[4] ?? 0);
     }
+
+    /// <summary>Tells the ingest script the tenant's live threshold (entries newer than it jump the queue).</summary>
+    public Task SetLiveThresholdAsync(string tenant, TimeSpan threshold) =>
+        Db.HashSetAsync(new RedisKeys(tenant).Meta, "live_ms", (long)threshold.TotalMilliseconds);
 
     /// <summary>Marks that resync-all requests up to <paramref name="generation"/> have been queued.</summary>
     public Task MarkResyncAllDoneAsync(string tenant, long generation) =>

@@ -29,10 +29,17 @@ public sealed class ContactSyncWorker(
     {
         var sync = options.Value.Sync;
         var redisBackoff = TimeSpan.FromMilliseconds(250);
+        var thresholdKnown = false;
         while (!ct.IsCancellationRequested)
         {
             try
             {
+                if (!thresholdKnown && tenants.TryGet(tenant, out var settings))
+                {
+                    await store.SetLiveThresholdAsync(tenant, settings.LiveThreshold);
+                    thresholdKnown = true;
+                }
+
                 await QueueWeeklyResyncAsync(tenant);
                 var members = await store.ClaimAsync(tenant, time.GetUtcNow().ToUnixTimeMilliseconds(), sync.Debounce, sync.Lease, sync.Concurrency);
                 redisBackoff = TimeSpan.FromMilliseconds(250);

@@ -53,12 +53,19 @@ local function first_time(windowed, b, m)
   return redis.call('SADD', p .. 'd:' .. b, m) == 1
 end
 
--- One contact may change many times in a batch: queue it once.
+-- One contact may change many times in a batch: queue it once. A contact changed by a live entry
+-- (ts within the tenant's live threshold, "live_ms" in meta) is also put on the live queue, which
+-- the workers drain before the backfill.
+local live_from = now - tonumber(redis.call('HGET', meta, 'live_ms') or '600000')
 local queued = {}
-local function mark_dirty(member)
+local function mark_dirty(member, ts)
   if not queued[member] then
     queued[member] = true
     redis.call('ZADD', dirty, 'NX', now, member)
+  end
+  if ts >= live_from and queued[member] ~= 'live' then
+    queued[member] = 'live'
+    redis.call('ZADD', dirty .. ':live', 'NX', now, member)
   end
 end
 
@@ -147,7 +154,7 @@ local function finish(key, member, v, e, out, changed)
     if tp ~= nil then out[#out + 1] = 'tp'; out[#out + 1] = tp end
   end
   if #out > 0 then redis.call('HSET', key, unpack(out)) end
-  if changed then mark_dirty(member) end
+  if changed then mark_dirty(member, e.ts) end
 end
 
 local function fold_customer(e)
