@@ -150,6 +150,12 @@ public sealed class DemoEnvironment : IAsyncDisposable
         (Service, ServiceAddress) = await SyncServer.StartLocalAsync(serviceSettings, ct: ct);
     }
 
+    /// <summary>Starts the sync service again at the address it had before, so running shippers reconnect to it.</summary>
+    public async Task StartServiceAtSameAddressAsync(CancellationToken ct = default)
+    {
+        (Service, ServiceAddress) = await SyncServer.StartLocalAsync(serviceSettings, ct: ct, port: ServiceAddress.Port);
+    }
+
     /// <summary>Starts one more replica of the sync service on the same Redis and AC account (a new free port).</summary>
     public async Task<(WebApplication App, Uri Address)> StartReplicaAsync(CancellationToken ct = default) =>
         await SyncServer.StartLocalAsync(serviceSettings, ct: ct);

@@ -34,15 +34,16 @@ public static class SyncServer
 
     /// <summary>
     /// Starts the service in-process on 127.0.0.1 and a free port (HTTP/2 without TLS) with the given
-    /// configuration on top of appsettings.json; returns the running app and its address.
+    /// configuration on top of appsettings.json; returns the running app and its address. A non-zero
+    /// <paramref name="port"/> reuses a port an earlier instance was given (a restart at the same address).
     /// </summary>
     public static async Task<(WebApplication App, Uri Address)> StartLocalAsync(
-        IEnumerable<KeyValuePair<string, string?>> settings, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
+        IEnumerable<KeyValuePair<string, string?>> settings, Action<WebApplicationBuilder>? configure = null, int port = 0, CancellationToken ct = default)
     {
         var app = Create([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(settings);
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
             configure?.Invoke(builder);
         });
         await app.StartAsync(ct);
