@@ -128,6 +128,13 @@ public sealed class SyncServiceManifestTests
             environment[$"KivaSync__Tenants__{tenant}__ApiKey"] = "from-the-secret";
         }
 
+        // Likewise each configured caller's token.
+        foreach (var caller in environment.Keys.Where(k => k.StartsWith("KivaSync__Callers__", StringComparison.Ordinal))
+                     .Select(k => k.Split("__")[2]).Distinct().Where(c => !environment.ContainsKey($"KivaSync__Callers__{c}__Token")).ToList())
+        {
+            environment[$"KivaSync__Callers__{caller}__Token"] = "from-the-secret-0123456789";
+        }
+
         var settings = environment.Select(kv => KeyValuePair.Create(kv.Key.Replace("__", ":", StringComparison.Ordinal), kv.Value));
         await using var app = SyncServer.Create([], builder => builder.Configuration.AddInMemoryCollection(settings));
 
