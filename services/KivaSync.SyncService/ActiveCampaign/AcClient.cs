@@ -51,22 +51,6 @@ public sealed class AcClient(
         }
     }
 
-    /// <summary>GET /api/3/contacts?email=: the contact AC has for this email, compared trimmed and case-insensitively.</summary>
-    public async Task<AcContact?> FindContactByEmailAsync(string email, CancellationToken ct)
-    {
-        var json = await SendAsync(HttpMethod.Get, $"contacts?email={Uri.EscapeDataString(email)}", "contacts", null, ct);
-        foreach (var node in json["contacts"]?.AsArray() ?? [])
-        {
-            var found = node?["email"]?.GetValue<string>();
-            if (found is not null && string.Equals(found.Trim(), email.Trim(), StringComparison.OrdinalIgnoreCase))
-            {
-                return new AcContact(Id(node!["id"]), found);
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>GET /api/3/fields, every page.</summary>
     public async Task<IReadOnlyList<AcField>> ListFieldsAsync(CancellationToken ct)
     {

@@ -29,10 +29,6 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
     /// they are dropped between one and two windows after they were first seen.</summary>
     public static readonly TimeSpan DedupWindow = TimeSpan.FromDays(7);
 
-    /// <summary>Accepts a batch; throws an RpcException (via <see cref="GrpcErrors"/>) for a batch that cannot be taken.</summary>
-    public Task<BatchAck> AcceptAsync(EntryBatch batch, Func<string, bool> tenantAllowed, CancellationToken ct) =>
-        SubmitAsync(Prepare(batch, tenantAllowed), ct);
-
     /// <summary>Validates and parses a batch into one script payload per tenant; touches no shared state.
     /// Throws an RpcException (via <see cref="GrpcErrors"/>) for a batch that cannot be taken.</summary>
     public PreparedBatch Prepare(EntryBatch batch, Func<string, bool> tenantAllowed)
