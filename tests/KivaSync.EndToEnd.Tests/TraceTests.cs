@@ -37,7 +37,9 @@ public sealed class TraceTests() : WorkDirectoryTest("traces")
         await environment.WaitForIdleAsync(TimeSpan.FromMinutes(1));
         var contactPort = environment.Emulator!.BaseAddress.Port;
 
-        var batch = Assert.Single(spans, s => s.OperationName == "ship batch" && s.Source.Name == "KivaSync.Shipper");
+        // The listener is process-wide and other test classes run in parallel: keep to this test's file.
+        var batch = Assert.Single(spans, s => s.OperationName == "ship batch" && s.Source.Name == "KivaSync.Shipper"
+            && s.GetTagItem("kivasync.file.path") as string == logPath);
         var trace = spans.Where(s => s.TraceId == batch.TraceId).ToList();
         var ingest = Assert.Single(trace, s => s.OperationName == "ingest batch");
         var sync = Assert.Single(trace, s => s.OperationName == "sync contact");
