@@ -67,6 +67,23 @@ public sealed class TenantOptions
 
     /// <summary>An entry older than this when processed is historical.</summary>
     public TimeSpan LiveThreshold { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Event tracking sends per second, a budget of its own (AC publishes no limit for it).</summary>
+    [Range(0.1, 10_000)]
+    public double EventsPerSecond { get; set; } = 5;
+
+    /// <summary>False: historical events are not sent (live ones always are). Live-only events are never sent when historical.</summary>
+    public bool SendHistoricalEvents { get; set; } = true;
+
+    /// <summary>Log event names whose historical entries are not sent, on top of <see cref="SendHistoricalEvents"/>.</summary>
+    public List<string> HistoricalEventsOff { get; set; } = [];
+
+    /// <summary>The tenant's renames and additions: log event name → AC event name (cut to 32 characters).</summary>
+    public Dictionary<string, string> EventNames { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>More contacts than this waiting in backfill are sent by bulk import (250 a request) instead of one by one.</summary>
+    [Range(11, 1_000_000)]
+    public int BulkImportThreshold { get; set; } = 50;
 }
 
 /// <summary>Contact-sync pacing.</summary>
