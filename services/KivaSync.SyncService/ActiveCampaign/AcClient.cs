@@ -16,7 +16,7 @@ namespace KivaSync.SyncService.ActiveCampaign;
 /// runs in the "ac-api" resilience pipeline (retries 429/503/5xx/timeouts honouring Retry-After),
 /// and a 429/503 pauses the whole tenant, not just this request.
 /// </summary>
-public sealed class AcClient(
+public sealed partial class AcClient(
     HttpClient http,
     string tenantId,
     TenantOptions tenant,
@@ -31,8 +31,9 @@ public sealed class AcClient(
     public async Task<AcContact> SyncContactAsync(AcContactInput input, CancellationToken ct)
     {
         var body = new JsonObject { ["contact"] = ContactBody(input) };
-        var json = await SendAsync(HttpMethod.Post, "contact/sync", "contact/sync", body, ct);
-        return ReadContact(json);
+        var (json, status) = await SendWithStatusAsync(HttpMethod.Post, "contact/sync", "contact/sync", body, ct);
+        // 201: AC made the contact now; 200: it had one with this email.
+        return ReadContact(json) with { Created = status == HttpStatusCode.Created };
     }
 
     /// <summary>PUT /api/3/contacts/{id}: updates by id (the only way to change an email without a second contact).
@@ -52,23 +53,28 @@ public sealed class AcClient(
     }
 
     /// <summary>GET /api/3/fields, every page.</summary>
-    public async Task<IReadOnlyList<AcField>> ListFieldsAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<AcField>> ListFieldsAsync(CancellationToken ct) =>
+        (await ListAllAsync("fields", "", "fields", ct))
+            .Select(node => new AcField(Id(node["id"]), node["title"]?.GetValue<string>() ?? "", node["type"]?.GetValue<string>() ?? ""))
+            .ToList();
+
+    /// <summary>
+    /// Every item of a collection, page by page (limit 100, offset) to the end: a short page or
+    /// meta.total reached. <paramref name="query"/> holds extra parameters ("filters[x]=y&amp;"-joined, or "").
+    /// </summary>
+    private async Task<List<JsonNode>> ListAllAsync(string path, string query, string collection, CancellationToken ct)
     {
-        var fields = new List<AcField>();
+        var items = new List<JsonNode>();
+        var extra = query.Length == 0 ? "" : "&" + query;
         for (var offset = 0; ; offset += PageSize)
         {
-            var json = await SendAsync(HttpMethod.Get, $"fields?limit={PageSize}&offset={offset}", "fields", null, ct);
-            var page = json["fields"]?.AsArray() ?? [];
-            foreach (var node in page)
-            {
-                fields.Add(new AcField(Id(node!["id"]), node["title"]?.GetValue<string>() ?? "", node["type"]?.GetValue<string>() ?? ""));
-            }
-
+            var json = await SendAsync(HttpMethod.Get, $"{path}?limit={PageSize}&offset={offset}{extra}", path, null, ct);
+            var page = json[collection]?.AsArray() ?? [];
+            items.AddRange(page.Where(node => node is not null)!);
             var total = ReadTotal(json);
-            // Stop on a short page, or when meta.total says we have everything.
-            if (page.Count < PageSize || (total is { } t && fields.Count >= t))
+            if (page.Count < PageSize || (total is { } t && items.Count >= t))
             {
-                return fields;
+                return items;
             }
         }
     }
@@ -146,7 +152,10 @@ public sealed class AcClient(
         };
     }
 
-    private async Task<JsonNode> SendAsync(HttpMethod method, string relative, string endpoint, JsonNode? body, CancellationToken ct)
+    private async Task<JsonNode> SendAsync(HttpMethod method, string relative, string endpoint, JsonNode? body, CancellationToken ct) =>
+        (await SendWithStatusAsync(method, relative, endpoint, body, ct)).Json;
+
+    private async Task<(JsonNode Json, HttpStatusCode Status)> SendWithStatusAsync(HttpMethod method, string relative, string endpoint, JsonNode? body, CancellationToken ct)
     {
         var uri = new Uri($"{tenant.ApiUrl.TrimEnd('/')}/api/3/{relative}");
         var payload = body?.ToJsonString();
@@ -190,7 +199,7 @@ public sealed class AcClient(
                     throw new AcRequestException(response.StatusCode, code, $"AC answered {status} to {method.Method} {endpoint}: {message}");
                 }
 
-                return string.IsNullOrWhiteSpace(text) ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+                return (string.IsNullOrWhiteSpace(text) ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject(), response.StatusCode);
             },
             ct);
     }

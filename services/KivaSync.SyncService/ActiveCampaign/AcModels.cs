@@ -1,7 +1,11 @@
 namespace KivaSync.SyncService.ActiveCampaign;
 
 /// <summary>A contact as AC returns it (ids are strings).</summary>
-public sealed record AcContact(string Id, string Email);
+public sealed record AcContact(string Id, string Email)
+{
+    /// <summary>True when the request that returned it made the contact (AC answered 201).</summary>
+    public bool Created { get; init; }
+}
 
 /// <summary>A custom field as AC returns it.</summary>
 public sealed record AcField(string Id, string Title, string Type);

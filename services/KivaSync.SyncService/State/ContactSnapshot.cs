@@ -59,9 +59,10 @@ public sealed record ContactSnapshot(string Member, IReadOnlyDictionary<string, 
     /// <summary>The email AC knows the contact by, once synced.</summary>
     public string? AcEmail => string.IsNullOrEmpty(Get(Fields.AcEmail)) ? null : Get(Fields.AcEmail);
 
-    /// <summary>True when AC already has this exact state and nobody forced a resync: no request is needed.</summary>
+    /// <summary>True when AC already has this contact's exact state and nobody forced a resync: the contact
+    /// itself needs no request (follow-up work such as list statuses or events may still be pending).</summary>
     public bool IsUpToDateInAc =>
-        Get(Fields.SyncState) == "ok" && SyncedVersion >= Version && AcId is not null && Get(Fields.Force) != "1";
+        SyncedVersion >= Version && AcId is not null && Get(Fields.Force) != "1";
 
     /// <summary>Builds a snapshot from HGETALL; null when the hash does not exist.</summary>
     public static ContactSnapshot? From(string member, HashEntry[] entries)

@@ -79,6 +79,18 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         return (long)result;
     }
 
+    /// <summary>Records that AC accepted the contact's own state (before its follow-up work runs), so a retry
+    /// after a failed follow-up does not send the contact again.</summary>
+    public Task RecordContactSyncedAsync(string tenant, string member, long syncedVersion, string acId, string acEmail, long nowMs)
+    {
+        var keys = new RedisKeys(tenant);
+        // Only while the hash exists: a lead merged into a customer meanwhile must not come back as a stub.
+        return Db.ScriptEvaluateAsync(
+            "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'synced_ver', ARGV[1], 'ac_id', ARGV[2], 'ac_email', ARGV[3], 'synced_at', ARGV[4]) end return 1",
+            [keys.Contact(member)],
+            [syncedVersion, acId, acEmail, nowMs]);
+    }
+
     /// <summary>Gives a claimed contact back to the queue untouched (this replica is stopping), so another
     /// replica takes it at once instead of after the lease.</summary>
     public Task ReleaseAsync(string tenant, string member, long nowMs)

@@ -22,8 +22,11 @@ public sealed class ContactSyncer(
     IOptions<KivaSyncOptions> options,
     TimeProvider time,
     SyncTelemetry telemetry,
+    IEnumerable<IContactFollowUp> followUps,
     ILogger<ContactSyncer> logger)
 {
+    private readonly IContactFollowUp[] followUps = [.. followUps.OrderBy(f => f.Order)];
+
     /// <summary>Syncs one claimed contact and releases its claim, whatever happens.</summary>
     public async Task SyncAsync(string tenant, string member, CancellationToken ct)
     {
@@ -34,7 +37,7 @@ public sealed class ContactSyncer(
             return;
         }
 
-        if (snapshot.IsUpToDateInAc)
+        if (snapshot.IsUpToDateInAc && !await HasPendingFollowUpsAsync(tenant, member))
         {
             // E.g. a weekly cycle's resync of a contact whose AC data cannot have changed: no request.
             var lastSynced = long.TryParse(snapshot.Get(ContactSnapshot.Fields.SyncedAt), out var at) ? at : Now();
@@ -106,6 +109,14 @@ public sealed class ContactSyncer(
                 snapshot.Get(ContactSnapshot.Fields.Phone),
                 fieldValues);
 
+            if (snapshot.IsUpToDateInAc)
+            {
+                // AC has this state already; only follow-up work (e.g. queued events) is waiting.
+                var known = new AcContact(snapshot.AcId!, snapshot.AcEmail ?? snapshot.Email);
+                await RunFollowUpsAsync(new SyncedContact(tenant, snapshot, known.Id, known.Email, client, CreatedNow: false), ct);
+                return (SyncOutcome.Ok, null, known);
+            }
+
             AcContact? contact = null;
             // Exact comparison: a change of case only is also sent by id, since contact/sync matches
             // emails case-insensitively and would keep the old spelling.
@@ -123,7 +134,17 @@ public sealed class ContactSyncer(
                 }
             }
 
-            contact ??= await client.SyncContactAsync(input, ct);
+            var createdNow = false;
+            if (contact is null)
+            {
+                contact = await client.SyncContactAsync(input, ct);
+                createdNow = contact.Created;
+            }
+
+            // The contact's own state is in AC now: record that before follow-ups, so a failing
+            // follow-up retries only itself and not the contact request too.
+            await store.RecordContactSyncedAsync(tenant, snapshot.Member, snapshot.Version, contact.Id, snapshot.Email, Now());
+            await RunFollowUpsAsync(new SyncedContact(tenant, snapshot, contact.Id, snapshot.Email, client, createdNow), ct);
             return (SyncOutcome.Ok, null, contact);
         }
         catch (AcRequestException e) when (e.Status == HttpStatusCode.UnprocessableEntity && e.Code == "related_missing")
@@ -148,6 +169,27 @@ public sealed class ContactSyncer(
         catch (Exception e) when (e is AcTransientException or HttpRequestException or TimeoutRejectedException || (e is TaskCanceledException && !ct.IsCancellationRequested))
         {
             return (SyncOutcome.Failed, e.Message, null);
+        }
+    }
+
+    private async Task<bool> HasPendingFollowUpsAsync(string tenant, string member)
+    {
+        foreach (var followUp in followUps)
+        {
+            if (await followUp.HasPendingAsync(tenant, member))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task RunFollowUpsAsync(SyncedContact contact, CancellationToken ct)
+    {
+        foreach (var followUp in followUps)
+        {
+            await followUp.RunAsync(contact, ct);
         }
     }
 
