@@ -27,6 +27,11 @@ public sealed partial class AcClient(
 {
     private const int PageSize = 100;
 
+    private int requestCount;
+
+    /// <summary>HTTP requests this client sent to AC (retries included): provisioning reports it.</summary>
+    public int RequestCount => Volatile.Read(ref requestCount);
+
     /// <summary>POST /api/3/contact/sync: creates or updates the contact with this email.</summary>
     public async Task<AcContact> SyncContactAsync(AcContactInput input, CancellationToken ct)
     {
@@ -171,6 +176,7 @@ public sealed partial class AcClient(
                     request.Content = new StringContent(payload, Encoding.UTF8, "application/json");
                 }
 
+                Interlocked.Increment(ref requestCount);
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
                 var status = (int)response.StatusCode;
                 telemetry.AcRequests.Add(

@@ -1,8 +1,6 @@
 using KivaSync.SyncService.RateLimiting;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.Tenants;
-using Polly;
-using Polly.Registry;
 
 namespace KivaSync.SyncService.ActiveCampaign;
 
@@ -11,7 +9,7 @@ public sealed class AcClientFactory(
     IHttpClientFactory httpClients,
     TenantRegistry tenants,
     TenantRateLimiter limiter,
-    ResiliencePipelineProvider<string> pipelines,
+    AcCircuitBreakers breakers,
     SyncTelemetry telemetry,
     ILogger<AcClient> logger)
 {
@@ -26,6 +24,6 @@ public sealed class AcClientFactory(
             throw new InvalidOperationException($"tenant \"{tenant}\" is not configured");
         }
 
-        return new AcClient(httpClients.CreateClient(PipelineName), tenant, options, limiter, pipelines.GetPipeline(PipelineName), telemetry, logger);
+        return new AcClient(httpClients.CreateClient(PipelineName), tenant, options, limiter, breakers.PipelineFor(tenant), telemetry, logger);
     }
 }

@@ -1,7 +1,9 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using KivaSync.Contracts.V1;
+using KivaSync.SyncService.ActiveCampaign;
 using KivaSync.SyncService.Errors;
+using KivaSync.SyncService.Provisioning;
 using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Tenants;
@@ -10,8 +12,18 @@ using KivaSync.SystemLog;
 namespace KivaSync.SyncService.Api;
 
 /// <summary>The sync API for the Kiva web tier: a customer's sync status, and forced resyncs.</summary>
-public sealed class SyncApiService(StateStore store, TenantRegistry tenants, TimeProvider time) : SyncApi.SyncApiBase
+public sealed class SyncApiService(
+    StateStore store,
+    TenantRegistry tenants,
+    TimeProvider time,
+    TenantProvisioner provisioner,
+    DeadLetterStore deadLetters,
+    AcClientFactory clients,
+    ContactListsStep lists) : SyncApi.SyncApiBase
 {
+    /// <summary>How often ImportContacts asks AC about a batch at most.</summary>
+    private static readonly TimeSpan LongestImportPoll = TimeSpan.FromSeconds(5);
+
     /// <inheritdoc />
     public override async Task<CustomerSyncStatus> GetSyncStatus(GetSyncStatusRequest request, ServerCallContext context)
     {
@@ -127,6 +139,161 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
         return status;
     }
 
+    /// <inheritdoc />
+    public override async Task<ProvisionResponse> Provision(ProvisionRequest request, ServerCallContext context)
+    {
+        RequireTenant(request.Tenant, context);
+        var result = await provisioner.RunAsync(request.Tenant, context.CancellationToken);
+        var response = new ProvisionResponse { Tenant = request.Tenant, Created = (uint)result.Created, AcRequests = (uint)result.AcRequests };
+        response.Items.AddRange(result.Items.Select(i => new ProvisionedItem { Kind = i.Kind, Name = i.Name, AcId = i.AcId ?? "", Created = i.Created }));
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override async Task<ListDeadLettersResponse> ListDeadLetters(ListDeadLettersRequest request, ServerCallContext context)
+    {
+        RequireTenant(request.Tenant, context);
+        var limit = request.Limit == 0 ? 100 : (int)Math.Min(request.Limit, 1000);
+        var (page, total) = await deadLetters.ListAsync(request.Tenant, (int)Math.Min(request.Offset, int.MaxValue - 1000), limit);
+        var response = new ListDeadLettersResponse { Tenant = request.Tenant, Total = (uint)total };
+        foreach (var d in page)
+        {
+            response.DeadLetters.Add(new DeadLetter
+            {
+                Id = d.Id,
+                Kind = d.Kind,
+                CustomerId = d.Member.StartsWith("c:", StringComparison.Ordinal) ? d.Member[2..] : "",
+                Email = d.Email,
+                Reason = d.Reason,
+                Attempts = (uint)d.Attempts,
+                FailedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(d.FailedAtMs)),
+                Detail = d.Detail,
+            });
+        }
+
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override async Task<RetryDeadLettersResponse> RetryDeadLetters(RetryDeadLettersRequest request, ServerCallContext context)
+    {
+        RequireTenant(request.Tenant, context);
+        if (!request.All && request.Ids.Count == 0)
+        {
+            throw GrpcErrors.InvalidArgument("ids", "name dead letters by id, or set all");
+        }
+
+        var ids = request.All ? await deadLetters.AllIdsAsync(request.Tenant) : [.. request.Ids.Distinct(StringComparer.Ordinal)];
+        var response = new RetryDeadLettersResponse();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var id in ids)
+        {
+            if (await deadLetters.RetryAsync(request.Tenant, id, now))
+            {
+                response.Queued++;
+            }
+            else
+            {
+                response.NotFound.Add(id);
+            }
+        }
+
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override async Task<ImportContactsResponse> ImportContacts(ImportContactsRequest request, ServerCallContext context)
+    {
+        RequireTenant(request.Tenant, context);
+        var listName = request.ListName.Trim();
+        if (listName.Length == 0)
+        {
+            throw GrpcErrors.InvalidArgument("list_name", "name the AC list to import the contacts into");
+        }
+
+        if (request.Contacts.Count == 0)
+        {
+            throw GrpcErrors.InvalidArgument("contacts", "give at least one contact");
+        }
+
+        var ct = context.CancellationToken;
+        var response = new ImportContactsResponse();
+        var positions = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var valid = new List<ImportContact>();
+        for (var i = 0; i < request.Contacts.Count; i++)
+        {
+            var contact = request.Contacts[i];
+            var email = contact.Email.Trim();
+            string? reason = null;
+            if (!SystemLogParser.IsValidEmail(email))
+            {
+                reason = "invalid email";
+            }
+            else if (positions.TryGetValue(email, out var first))
+            {
+                reason = $"duplicate of contact {first} in this request";
+            }
+
+            if (reason is not null)
+            {
+                response.Rejected.Add(new ImportRejection { Index = (uint)(i + 1), Email = contact.Email, Reason = reason });
+                continue;
+            }
+
+            positions[email] = i + 1;
+            valid.Add(contact);
+        }
+
+        var client = clients.For(request.Tenant);
+        var list = await lists.GetOrCreateAsync(request.Tenant, client, listName, ct);
+        response.ListId = list.Id;
+        response.ListCreated = list.Created;
+        if (valid.Count == 0)
+        {
+            return response;
+        }
+
+        static string? Known(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        var bulk = valid.Select(c => new AcBulkContact(c.Email.Trim(), Known(c.FirstName), Known(c.LastName), Known(c.Phone), Subscribe: [list.Id])).ToList();
+        // Sign-ups: automations (e.g. a welcome series) should run for them.
+        var batchIds = await client.BulkImportAsync(bulk, excludeAutomations: false, ct);
+        response.BatchIds.AddRange(batchIds);
+        foreach (var batchId in batchIds)
+        {
+            var info = await WaitForImportAsync(client, batchId, ct);
+            response.Imported += (uint)info.Success.Count;
+            foreach (var email in info.Failure)
+            {
+                var index = positions.TryGetValue(email.Trim(), out var at) ? at : 0;
+                response.Rejected.Add(new ImportRejection { Index = (uint)index, Email = email, Reason = "refused by ActiveCampaign" });
+            }
+
+            if (info.Status != "completed")
+            {
+                throw GrpcErrors.FailedPrecondition("AC_IMPORT_FAILED", $"ActiveCampaign's bulk import batch {batchId} ended {info.Status}");
+            }
+        }
+
+        return response;
+    }
+
+    /// <summary>Polls a bulk import batch until AC is done with it (the caller's deadline bounds the wait).</summary>
+    private async Task<AcBulkImportInfo> WaitForImportAsync(AcClient client, string batchId, CancellationToken ct)
+    {
+        var wait = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            var info = await client.GetImportInfoAsync(batchId, ct);
+            if (info.IsDone)
+            {
+                return info;
+            }
+
+            await Task.Delay(wait, time, ct);
+            wait = TimeSpan.FromMilliseconds(Math.Min(wait.TotalMilliseconds * 2, LongestImportPoll.TotalMilliseconds));
+        }
+    }
+
     /// <summary>Checks the id, then the caller's access (before existence, so a scoped caller learns nothing about
     /// other tenants), then that the tenant is configured.</summary>
     private TenantOptions RequireTenant(string tenant, ServerCallContext context)
@@ -158,7 +325,9 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
             CustomerId = s.CustomerId ?? "",
             Email = s.Email,
             IsLead = !s.IsCustomer,
-            Error = s.Get(ContactSnapshot.Fields.Error) ?? "",
+            Error = s.Get(ContactSnapshot.Fields.SyncState) == "dead"
+                ? $"dead-lettered after {s.Get(ContactSnapshot.Fields.Attempts)} attempts (RetryDeadLetters sends it again): {s.Get(ContactSnapshot.Fields.Error)}"
+                : s.Get(ContactSnapshot.Fields.Error) ?? "",
             PendingWork = pending ? 1u : 0u,
             Fields = new CustomerFields
             {
@@ -198,7 +367,7 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
         status.State = s.Get(ContactSnapshot.Fields.SyncState) switch
         {
             "skipped" when !pending && s.SyncedVersion >= s.Version => SyncState.Skipped,
-            "failed" => SyncState.Failed,
+            "failed" or "dead" => SyncState.Failed,
             "ok" when !pending && s.SyncedVersion >= s.Version => SyncState.Synced,
             _ => SyncState.Pending,
         };

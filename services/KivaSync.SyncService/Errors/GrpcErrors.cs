@@ -1,7 +1,11 @@
 using System.Globalization;
+using System.Net;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
+using KivaSync.SyncService.ActiveCampaign;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 using StackExchange.Redis;
 
 namespace KivaSync.SyncService.Errors;
@@ -85,6 +89,12 @@ public static class GrpcErrors
     public static RpcException? FromException(Exception exception) => exception switch
     {
         RpcException => null,
+        AcRequestException { Status: HttpStatusCode.Forbidden } =>
+            FailedPrecondition("AC_API_KEY_REFUSED", "ActiveCampaign refused the tenant's API key (403); check the tenant's ApiKey setting"),
+        AcRequestException e =>
+            FailedPrecondition("AC_REFUSED", "ActiveCampaign refused a request: " + e.Message),
+        AcTransientException or BrokenCircuitException or TimeoutRejectedException or HttpRequestException =>
+            Unavailable("ActiveCampaign is unavailable or slowing the tenant down right now; retry", TimeSpan.FromSeconds(30)),
         RedisConnectionException or RedisTimeoutException =>
             Unavailable("the sync service cannot reach Redis right now; nothing from this call was acknowledged, retry", TimeSpan.FromSeconds(1)),
         RedisServerException e when e.Message.StartsWith("LOADING", StringComparison.Ordinal) || e.Message.StartsWith("BUSY", StringComparison.Ordinal) =>

@@ -2,6 +2,7 @@ using KivaSync.SyncService.ActiveCampaign;
 using KivaSync.SyncService.Api;
 using KivaSync.SyncService.Errors;
 using KivaSync.SyncService.Ingest;
+using KivaSync.SyncService.Provisioning;
 using KivaSync.SyncService.RateLimiting;
 using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
@@ -11,8 +12,6 @@ using KivaSync.SyncService.Tenants;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.Retry;
-using Polly.Timeout;
 using StackExchange.Redis;
 
 namespace KivaSync.SyncService.Hosting;
@@ -49,28 +48,25 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<IngestAdmission>();
+        services.AddSingleton<AcNameCatalog>();
         services.AddSingleton<AcFieldCatalog>();
+        services.AddSingleton<AcCircuitBreakers>();
         services.AddSingleton<AcClientFactory>();
+        services.AddSingleton<DeadLetterStore>();
+        services.AddSingleton<CustomFieldsStep>();
+        services.AddSingleton<ContactListsStep>();
+        services.AddSingleton<OrderTagsStep>();
+        services.AddSingleton<IProvisioningStep>(sp => sp.GetRequiredService<CustomFieldsStep>());
+        services.AddSingleton<IProvisioningStep>(sp => sp.GetRequiredService<ContactListsStep>());
+        services.AddSingleton<IProvisioningStep>(sp => sp.GetRequiredService<OrderTagsStep>());
+        services.AddSingleton<TenantProvisioner>();
+        services.AddSingleton<IContactFollowUp, ListsAndTagsFollowUp>();
         services.AddSingleton<ContactSyncer>();
         services.AddHostedService<ContactSyncWorker>();
 
         services.AddHttpClient(AcClientFactory.PipelineName, client => client.Timeout = TimeSpan.FromSeconds(60));
         services.AddResiliencePipeline(AcClientFactory.PipelineName, pipeline => pipeline
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder()
-                    .Handle<AcTransientException>()
-                    .Handle<HttpRequestException>()
-                    .Handle<TimeoutRejectedException>(),
-                MaxRetryAttempts = 6,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(500),
-                MaxDelay = TimeSpan.FromSeconds(30),
-                // AC's Retry-After wins over our own backoff.
-                DelayGenerator = args => ValueTask.FromResult(
-                    args.Outcome.Exception is AcTransientException { RetryAfter: { } retryAfter } ? retryAfter : (TimeSpan?)null),
-            })
+            .AddRetry(AcCircuitBreakers.RetryOptions(6))
             .AddTimeout(TimeSpan.FromSeconds(30)));
 
         services.AddGrpc(options =>

@@ -42,6 +42,15 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>Hash AC field title → AC field id.</summary>
     public string AcFields => Prefix + "ac:fields";
 
+    /// <summary>Hash of one kind of AC object ("fields", "lists", "tags", "events"): lower-cased name → AC id.</summary>
+    public string AcNames(string kind) => Prefix + "ac:" + kind;
+
+    /// <summary>Sorted set of dead letters: id → when it was dead-lettered (ms).</summary>
+    public string DeadLetters => Prefix + "dead";
+
+    /// <summary>Hash dead-letter id → JSON record (kind, member, reason, attempts, ...).</summary>
+    public string DeadLetterInfo => Prefix + "dead:info";
+
     /// <summary>The AC API budget's slots (zset: request id → expiry ms).</summary>
     public string RateSlots => Prefix + "rl:api";
 

@@ -11,6 +11,8 @@ public enum SyncOutcome
     Failed,
     /// <summary>AC refused the contact for a reason retrying cannot fix.</summary>
     Skipped,
+    /// <summary>Not attempted: the tenant's AC circuit is open. Queued again without counting an attempt.</summary>
+    Deferred,
 }
 
 /// <summary>Tenant-wide figures.</summary>

@@ -1,3 +1,4 @@
+using KivaSync.SyncService.ActiveCampaign;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.Tenants;
@@ -15,6 +16,7 @@ public sealed class ContactSyncWorker(
     TenantRegistry tenants,
     StateStore store,
     ContactSyncer syncer,
+    AcCircuitBreakers breakers,
     IOptions<KivaSyncOptions> options,
     TimeProvider time,
     ILogger<ContactSyncWorker> logger) : BackgroundService
@@ -41,6 +43,13 @@ public sealed class ContactSyncWorker(
                 }
 
                 await QueueWeeklyResyncAsync(tenant);
+                if (breakers.IsOpen(tenant, out var open))
+                {
+                    // The tenant's AC keeps failing: claim nothing until the break is over.
+                    await Task.Delay(open < sync.IdlePoll ? open : sync.IdlePoll, time, ct);
+                    continue;
+                }
+
                 var members = await store.ClaimAsync(tenant, time.GetUtcNow().ToUnixTimeMilliseconds(), sync.Debounce, sync.Lease, sync.Concurrency);
                 redisBackoff = TimeSpan.FromMilliseconds(250);
                 if (members.Length == 0)

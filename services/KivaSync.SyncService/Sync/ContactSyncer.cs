@@ -2,10 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using KivaSync.ServiceDefaults;
 using KivaSync.SyncService.ActiveCampaign;
+using KivaSync.SyncService.Provisioning;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.Tenants;
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace KivaSync.SyncService.Sync;
@@ -23,6 +25,9 @@ public sealed class ContactSyncer(
     TimeProvider time,
     SyncTelemetry telemetry,
     IEnumerable<IContactFollowUp> followUps,
+    DeadLetterStore deadLetters,
+    AcNameCatalog names,
+    AcCircuitBreakers breakers,
     ILogger<ContactSyncer> logger)
 {
     private readonly IContactFollowUp[] followUps = [.. followUps.OrderBy(f => f.Order)];
@@ -70,6 +75,16 @@ public sealed class ContactSyncer(
         {
             case SyncOutcome.Ok:
                 await store.CompleteAsync(tenant, member, outcome, now, snapshot.Version, contact!.Id, snapshot.Email, null, 0);
+                if (snapshot.Get(ContactSnapshot.Fields.SyncState) == "dead")
+                {
+                    await deadLetters.ClearAsync(tenant, member);
+                }
+
+                break;
+            case SyncOutcome.Deferred:
+                // The tenant's circuit is open: try again once it may have closed, without counting an attempt.
+                breakers.IsOpen(tenant, out var remaining);
+                await deadLetters.DeferAsync(tenant, member, now + (long)Math.Max(remaining.TotalMilliseconds, 1000));
                 break;
             case SyncOutcome.Skipped:
                 activity?.SetStatus(ActivityStatusCode.Error, error);
@@ -79,6 +94,14 @@ public sealed class ContactSyncer(
             default:
                 activity?.SetStatus(ActivityStatusCode.Error, error);
                 var attempts = long.TryParse(snapshot.Get(ContactSnapshot.Fields.Attempts), out var a) ? a + 1 : 1;
+                if (attempts >= options.Value.Sync.MaxAttempts)
+                {
+                    await deadLetters.AddContactAsync(tenant, member, snapshot.Email, error!, attempts, now);
+                    telemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.Kind, DeadLetterStore.ContactKind));
+                    Log.DeadLettered(logger, tenant, Redaction.Email(snapshot.Email), attempts, error!);
+                    break;
+                }
+
                 var delay = RetryDelay(attempts);
                 await store.CompleteAsync(tenant, member, outcome, now, snapshot.Version, snapshot.AcId, snapshot.AcEmail, error, now + (long)delay.TotalMilliseconds);
                 Log.SyncFailed(logger, tenant, attempts, delay, error!);
@@ -149,9 +172,15 @@ public sealed class ContactSyncer(
         }
         catch (AcRequestException e) when (e.Status == HttpStatusCode.UnprocessableEntity && e.Code == "related_missing")
         {
-            // A field we cached was deleted in AC: find or make it again on the next attempt.
+            // A field, list or tag we cached was deleted in AC: find or make them again on the next attempt.
             await fieldCatalog.InvalidateAsync(tenant);
+            await names.InvalidateAsync(tenant, ContactListsStep.Kind);
+            await names.InvalidateAsync(tenant, OrderTagsStep.Kind);
             return (SyncOutcome.Failed, e.Message, null);
+        }
+        catch (BrokenCircuitException e)
+        {
+            return (SyncOutcome.Deferred, e.Message, null);
         }
         catch (AcRequestException e) when (e.Status == HttpStatusCode.Forbidden)
         {

@@ -23,4 +23,13 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Error, "Sync worker for tenant {Tenant} hit an unexpected error")]
     public static partial void WorkerError(ILogger logger, Exception exception, string tenant);
+
+    [LoggerMessage(8, LogLevel.Error, "AC of tenant {Tenant} keeps failing: circuit open, no AC calls for {BreakDuration}")]
+    public static partial void CircuitOpened(ILogger logger, string tenant, TimeSpan breakDuration);
+
+    [LoggerMessage(9, LogLevel.Information, "AC of tenant {Tenant} answers again: circuit closed")]
+    public static partial void CircuitClosed(ILogger logger, string tenant);
+
+    [LoggerMessage(10, LogLevel.Error, "Contact {Email} of tenant {Tenant} dead-lettered after {Attempts} attempts: {Reason}")]
+    public static partial void DeadLettered(ILogger logger, string tenant, string email, long attempts, string reason);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -10,6 +11,7 @@ public sealed class SyncTelemetry : IDisposable
     public const string Name = "KivaSync.SyncService";
 
     private readonly Meter meter;
+    private readonly ConcurrentDictionary<string, int> openCircuits = new(StringComparer.Ordinal);
 
     /// <summary>Creates the instruments from the host's meter factory.</summary>
     public SyncTelemetry(IMeterFactory meterFactory)
@@ -22,6 +24,13 @@ public sealed class SyncTelemetry : IDisposable
         AcRequests = meter.CreateCounter<long>("kivasync.ac.requests", "{request}", "ActiveCampaign API requests by endpoint and status");
         RateLimitWait = meter.CreateHistogram<double>("kivasync.ratelimit.wait", "s", "Time spent waiting for the tenant's AC budget");
         CallsRefused = meter.CreateCounter<long>("kivasync.calls.refused", "{call}", "gRPC calls refused: unauthenticated, tenant not allowed, or overload");
+        meter.CreateObservableGauge(
+            "kivasync.ac.circuit.open",
+            () => openCircuits.Select(c => new Measurement<int>(c.Value, new KeyValuePair<string, object?>(Tags.Tenant, c.Key))),
+            "{circuit}",
+            "1 while the tenant's AC circuit breaker is open (no AC calls), else 0");
+        CircuitOpened = meter.CreateCounter<long>("kivasync.ac.circuit.opened", "{event}", "Times a tenant's AC circuit breaker opened");
+        DeadLettered = meter.CreateCounter<long>("kivasync.deadletters", "{item}", "Work dead-lettered after its bounded retries, by kind");
     }
 
     /// <summary>The service's spans.</summary>
@@ -47,6 +56,15 @@ public sealed class SyncTelemetry : IDisposable
 
     /// <summary>kivasync.calls.refused</summary>
     public Counter<long> CallsRefused { get; }
+
+    /// <summary>kivasync.ac.circuit.opened</summary>
+    public Counter<long> CircuitOpened { get; }
+
+    /// <summary>kivasync.deadletters</summary>
+    public Counter<long> DeadLettered { get; }
+
+    /// <summary>Feeds the kivasync.ac.circuit.open gauge.</summary>
+    public void SetCircuitOpen(string tenant, bool open) => openCircuits[tenant] = open ? 1 : 0;
 
     /// <inheritdoc />
     public void Dispose()
@@ -78,5 +96,6 @@ public sealed class SyncTelemetry : IDisposable
         public const string Email = "kivasync.contact.email";
         public const string Caller = "kivasync.caller";
         public const string GrpcStatus = "rpc.grpc.status_code";
+        public const string Kind = "kivasync.deadletter.kind";
     }
 }

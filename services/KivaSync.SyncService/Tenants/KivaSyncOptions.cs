@@ -107,4 +107,34 @@ public sealed class SyncWorkerOptions
 
     /// <summary>Longest wait before retrying a contact whose sync failed.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Failed attempts after which a contact is dead-lettered (listed, retried only on request or new data).</summary>
+    [Range(1, 1000)]
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>Retries of one AC request on 429/503/5xx/timeouts (honouring Retry-After) before the attempt fails.</summary>
+    [Range(0, 20)]
+    public int AcRetries { get; set; } = 6;
+
+    /// <summary>When a tenant's AC counts as failing, and how long it is then left alone.</summary>
+    [Required]
+    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
+}
+
+/// <summary>The per-tenant circuit breaker on AC calls (per replica).</summary>
+public sealed class CircuitBreakerOptions
+{
+    /// <summary>Share of failed calls (429/503/5xx, timeouts, network errors) in the sampling window that opens the circuit.</summary>
+    [Range(0.01, 1.0)]
+    public double FailureRatio { get; set; } = 0.5;
+
+    /// <summary>Calls the window must hold before the ratio counts.</summary>
+    [Range(2, 100_000)]
+    public int MinimumThroughput { get; set; } = 20;
+
+    /// <summary>The sampling window.</summary>
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an open circuit stops every call to the tenant's AC before one probe call tests it.</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using KivaSync.SyncService.State;
+using StackExchange.Redis;
+
+namespace KivaSync.SyncService.ActiveCampaign;
+
+/// <summary>An AC object found or made by name, and whether this call made it.</summary>
+public sealed record AcNamed(string Id, bool Created);
+
+/// <summary>
+/// A tenant's AC ids by exact, case-insensitive name, per kind ("fields", "lists", "tags", "events", ...):
+/// kept in Redis (shared by replicas, hash ks:{t}:ac:&lt;kind&gt;) and in memory. A name not known yet is found
+/// or made once through the caller's function (which must find before it creates, and treat AC's 422
+/// "duplicate" as "find again"), with one call per name at a time on this replica.
+/// </summary>
+public sealed class AcNameCatalog(IConnectionMultiplexer redis)
+{
+    private readonly ConcurrentDictionary<(string Tenant, string Kind, string Name), string> cache = new();
+    private readonly ConcurrentDictionary<(string Tenant, string Kind, string Name), SemaphoreSlim> gates = new();
+
+    /// <summary>The id of <paramref name="name"/>, from memory, Redis, or else <paramref name="findOrCreate"/>
+    /// (whose answer is stored). <see cref="AcNamed.Created"/> is true only when this call made it.</summary>
+    public async Task<AcNamed> GetOrCreateAsync(string tenant, string kind, string name, Func<CancellationToken, Task<AcNamed>> findOrCreate, CancellationToken ct)
+    {
+        var key = (tenant, kind, Normalize(name));
+        if (cache.TryGetValue(key, out var id))
+        {
+            return new AcNamed(id, false);
+        }
+
+        var gate = gates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (cache.TryGetValue(key, out id))
+            {
+                return new AcNamed(id, false);
+            }
+
+            var stored = await redis.GetDatabase().HashGetAsync(new RedisKeys(tenant).AcNames(kind), key.Item3);
+            if (!stored.IsNullOrEmpty)
+            {
+                cache[key] = stored.ToString();
+                return new AcNamed(stored.ToString(), false);
+            }
+
+            var found = await findOrCreate(ct);
+            await SetAsync(tenant, kind, name, found.Id);
+            return found;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>The stored id of a name, or null (no AC request).</summary>
+    public async Task<string?> TryGetAsync(string tenant, string kind, string name)
+    {
+        var key = (tenant, kind, Normalize(name));
+        if (cache.TryGetValue(key, out var id))
+        {
+            return id;
+        }
+
+        var stored = await redis.GetDatabase().HashGetAsync(new RedisKeys(tenant).AcNames(kind), key.Item3);
+        return stored.IsNullOrEmpty ? null : cache[key] = stored.ToString();
+    }
+
+    /// <summary>Stores an id found in AC (provisioning checks AC itself and records what it found).</summary>
+    public async Task SetAsync(string tenant, string kind, string name, string id)
+    {
+        var normalized = Normalize(name);
+        await redis.GetDatabase().HashSetAsync(new RedisKeys(tenant).AcNames(kind), normalized, id);
+        cache[(tenant, kind, normalized)] = id;
+    }
+
+    /// <summary>Forgets every id of a kind (AC said one no longer exists): the next use finds or makes them again.</summary>
+    public async Task InvalidateAsync(string tenant, string kind)
+    {
+        foreach (var key in cache.Keys.Where(k => k.Tenant == tenant && k.Kind == kind))
+        {
+            cache.TryRemove(key, out _);
+        }
+
+        await redis.GetDatabase().KeyDeleteAsync(new RedisKeys(tenant).AcNames(kind));
+    }
+
+    /// <summary>AC compares names trimmed and case-insensitively.</summary>
+    public static string Normalize(string name) => name.Trim().ToLowerInvariant();
+}

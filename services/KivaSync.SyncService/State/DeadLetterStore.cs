@@ -1,0 +1,135 @@
+using System.Text.Json;
+using StackExchange.Redis;
+
+namespace KivaSync.SyncService.State;
+
+/// <summary>One piece of work that failed after its bounded retries.</summary>
+/// <param name="Id">Its id: the member ("c:42", "l:a@b.com") for a contact; the owner's choice for other kinds.</param>
+/// <param name="Kind">"contact", "event" or "order".</param>
+/// <param name="Member">The contact it belongs to: retrying queues that contact again.</param>
+/// <param name="Email">The contact's email when it failed.</param>
+/// <param name="Reason">Why, as AC or the sync said it.</param>
+/// <param name="Attempts">Attempts made.</param>
+/// <param name="FailedAtMs">When it was dead-lettered (unix ms).</param>
+/// <param name="Detail">What it was about (an event's AC name, an order id); empty for a contact.</param>
+public sealed record DeadLetterRecord(string Id, string Kind, string Member, string Email, string Reason, long Attempts, long FailedAtMs, string Detail = "");
+
+/// <summary>
+/// A tenant's dead letters: sorted set ks:{t}:dead (id → failed at ms) and hash ks:{t}:dead:info (id → JSON record).
+/// A dead-lettered contact has state "dead" in its hash and is out of the work queue until it is retried
+/// (RetryDeadLetters) or a new entry changes it.
+/// </summary>
+public sealed class DeadLetterStore(IConnectionMultiplexer redis)
+{
+    /// <summary>Kind of a contact's own sync.</summary>
+    public const string ContactKind = "contact";
+
+    // KEYS: contact hash, inflight, dead, dead:info. ARGV: member, reason, attempts, now, record JSON.
+    private const string DeadLetterContact = """
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        redis.call('HSET', KEYS[1], 'state', 'dead', 'error', ARGV[2], 'attempts', ARGV[3], 'dead_at', ARGV[4])
+        redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+        redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
+        return 1
+        """;
+
+    // KEYS: dead, dead:info, dirty, dirty:live, prefix-derived contact hash. ARGV: id, member, now.
+    private const string Retry = """
+        if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        if redis.call('EXISTS', KEYS[5]) == 1 then
+          redis.call('HSET', KEYS[5], 'attempts', 0)
+          if redis.call('HGET', KEYS[5], 'state') == 'dead' then redis.call('HSET', KEYS[5], 'state', 'failed') end
+          redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+          redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+        end
+        return 1
+        """;
+
+    // KEYS: inflight, dirty, contact hash. ARGV: member, retry at ms.
+    private const string Defer = """
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) end
+        return 1
+        """;
+
+    private IDatabase Db => redis.GetDatabase();
+
+    /// <summary>Dead-letters a claimed contact whose sync kept failing: releases its lease and takes it out of the queue.</summary>
+    public Task AddContactAsync(string tenant, string member, string email, string reason, long attempts, long nowMs)
+    {
+        var keys = new RedisKeys(tenant);
+        var record = new DeadLetterRecord(member, ContactKind, member, email, reason, attempts, nowMs);
+        return Db.ScriptEvaluateAsync(
+            DeadLetterContact,
+            [keys.Contact(member), keys.InFlight, keys.DeadLetters, keys.DeadLetterInfo],
+            [member, reason, attempts, nowMs, JsonSerializer.Serialize(record)]);
+    }
+
+    /// <summary>Records a dead letter of another kind (an event, an order); retrying it queues its contact again.</summary>
+    public async Task AddAsync(string tenant, DeadLetterRecord record)
+    {
+        var keys = new RedisKeys(tenant);
+        var tx = Db.CreateTransaction();
+        _ = tx.SortedSetAddAsync(keys.DeadLetters, record.Id, record.FailedAtMs);
+        _ = tx.HashSetAsync(keys.DeadLetterInfo, record.Id, JsonSerializer.Serialize(record));
+        await tx.ExecuteAsync();
+    }
+
+    /// <summary>Dead letters oldest first, and how many there are.</summary>
+    public async Task<(IReadOnlyList<DeadLetterRecord> Page, long Total)> ListAsync(string tenant, int offset, int limit)
+    {
+        var keys = new RedisKeys(tenant);
+        var ids = await Db.SortedSetRangeByRankAsync(keys.DeadLetters, offset, offset + limit - 1);
+        var total = await Db.SortedSetLengthAsync(keys.DeadLetters);
+        if (ids.Length == 0)
+        {
+            return ([], total);
+        }
+
+        var json = await Db.HashGetAsync(keys.DeadLetterInfo, ids);
+        var page = new List<DeadLetterRecord>(ids.Length);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            page.Add(json[i].IsNullOrEmpty
+                ? new DeadLetterRecord(ids[i]!, ContactKind, ids[i]!, "", "", 0, 0)
+                : JsonSerializer.Deserialize<DeadLetterRecord>(json[i].ToString())!);
+        }
+
+        return (page, total);
+    }
+
+    /// <summary>Every dead-letter id of the tenant.</summary>
+    public async Task<IReadOnlyList<string>> AllIdsAsync(string tenant) =>
+        [.. (await Db.SortedSetRangeByRankAsync(new RedisKeys(tenant).DeadLetters)).Select(v => v.ToString())];
+
+    /// <summary>Takes a dead letter out and queues its contact for a sync now (attempts start again). False when it is not a dead letter.</summary>
+    public async Task<bool> RetryAsync(string tenant, string id, long nowMs)
+    {
+        var keys = new RedisKeys(tenant);
+        var info = await Db.HashGetAsync(keys.DeadLetterInfo, id);
+        var member = info.IsNullOrEmpty ? id : JsonSerializer.Deserialize<DeadLetterRecord>(info.ToString())!.Member;
+        var result = await Db.ScriptEvaluateAsync(
+            Retry,
+            [keys.DeadLetters, keys.DeadLetterInfo, keys.Dirty, keys.DirtyLive, keys.Contact(member)],
+            [id, member, nowMs]);
+        return (long)result == 1;
+    }
+
+    /// <summary>Removes a contact's dead letter (its sync succeeded after all).</summary>
+    public async Task ClearAsync(string tenant, string member)
+    {
+        var keys = new RedisKeys(tenant);
+        await Db.SortedSetRemoveAsync(keys.DeadLetters, member);
+        await Db.HashDeleteAsync(keys.DeadLetterInfo, member);
+    }
+
+    /// <summary>Hands a claimed contact back to the queue for later without counting an attempt (AC is unreachable
+    /// for the whole tenant: the contact itself did nothing wrong).</summary>
+    public Task DeferAsync(string tenant, string member, long retryAtMs)
+    {
+        var keys = new RedisKeys(tenant);
+        return Db.ScriptEvaluateAsync(Defer, [keys.InFlight, keys.Dirty, keys.Contact(member)], [member, retryAtMs]);
+    }
+}

@@ -1,0 +1,266 @@
+using System.Globalization;
+using KivaSync.SyncService.ActiveCampaign;
+using KivaSync.SyncService.Provisioning;
+using KivaSync.SyncService.State;
+using StackExchange.Redis;
+
+namespace KivaSync.SyncService.Sync;
+
+/// <summary>
+/// The contract's lists, opt-out and order tag for one contact. What it last set is kept in the contact's
+/// hash (per list: "1" subscribed, "2" unsubscribed, "x" the person unsubscribed inside AC — never subscribed
+/// again; the order tag and its association id), so an unchanged contact costs no request and a new week
+/// changes only the tags that must change.
+/// </summary>
+public sealed class ListsAndTagsFollowUp(
+    IConnectionMultiplexer redis,
+    StateStore store,
+    ContactListsStep lists,
+    OrderTagsStep tags,
+    AcNameCatalog names) : IContactFollowUp
+{
+    /// <summary>Hash field prefix of a list's recorded status ("ls:All").</summary>
+    public const string ListField = "ls:";
+
+    /// <summary>Hash field of the order tag last set.</summary>
+    public const string TagField = "otag";
+
+    /// <summary>Hash field of that tag's association id (what DELETE contactTags takes).</summary>
+    public const string TagAssociationField = "otag_id";
+
+    /// <summary>The person unsubscribed from the list inside AC: the sync never subscribes it again.</summary>
+    public const string LeftInAc = "x";
+
+    private static readonly RedisValue[] ReadFields =
+    [
+        ContactSnapshot.Fields.Status, ContactSnapshot.Fields.OptIn, ContactSnapshot.Fields.OrderWeek, ContactSnapshot.Fields.OrderState,
+        ContactSnapshot.Fields.AcId, TagField,
+        .. ContactListsStep.ContractLists.Select(l => (RedisValue)(ListField + l)),
+    ];
+
+    /// <inheritdoc />
+    public int Order => 10;
+
+    /// <inheritdoc />
+    public async Task<bool> HasPendingAsync(string tenant, string member)
+    {
+        var values = await redis.GetDatabase().HashGetAsync(new RedisKeys(tenant).Contact(member), ReadFields);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < ReadFields.Length; i++)
+        {
+            if (!values[i].IsNull)
+            {
+                map[ReadFields[i]!] = values[i].ToString();
+            }
+        }
+
+        if (!map.ContainsKey(ContactSnapshot.Fields.AcId))
+        {
+            return false;
+        }
+
+        var plan = Desired(map, member.StartsWith("c:", StringComparison.Ordinal), await CurrentWeekAsync(tenant));
+        return plan.Lists.Any(l => NeedsChange(l.Value, Recorded(map, l.Key))) || !string.Equals(plan.Tag, Get(map, TagField), StringComparison.Ordinal);
+    }
+
+    /// <inheritdoc />
+    public async Task RunAsync(SyncedContact contact, CancellationToken ct)
+    {
+        var values = contact.Snapshot.Values;
+        var plan = Desired(values, contact.Snapshot.IsCustomer, await CurrentWeekAsync(contact.Tenant));
+        await SyncListsAsync(contact, plan, ct);
+        await SyncTagAsync(contact, plan.Tag, ct);
+    }
+
+    private async Task SyncListsAsync(SyncedContact contact, Plan plan, CancellationToken ct)
+    {
+        var values = contact.Snapshot.Values;
+        var recorded = ContactListsStep.ContractLists.ToDictionary(l => l, l => Recorded(values, l), StringComparer.Ordinal);
+        var changes = plan.Lists.Where(l => NeedsChange(l.Value, recorded[l.Key])).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+        if (changes.Count == 0)
+        {
+            return;
+        }
+
+        var client = contact.Client;
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in changes.Keys)
+        {
+            ids[name] = (await lists.GetOrCreateAsync(contact.Tenant, client, name, ct)).Id;
+        }
+
+        var nothingRecorded = recorded.Values.All(r => r is null);
+        if (!contact.CreatedNow && (nothingRecorded || changes.Values.Any(s => s == AcClient.Subscribed)))
+        {
+            // AC may show what we do not know: an unsubscribe made by the person (never undone), or lists
+            // a lead was on before its hash merged into a customer's (e.g. Leads, which it must leave).
+            var inAc = (await client.GetContactListsAsync(contact.AcId, ct)).ToDictionary(m => m.ListId, m => m.Status, StringComparer.Ordinal);
+            foreach (var name in changes.Keys.ToList())
+            {
+                if (!inAc.TryGetValue(ids[name], out var status))
+                {
+                    continue;
+                }
+
+                if (status == AcClient.Unsubscribed && recorded[name] != "2")
+                {
+                    await RecordAsync(contact, ListField + name, LeftInAc);
+                    changes.Remove(name);
+                }
+                else if (status == changes[name])
+                {
+                    await RecordAsync(contact, ListField + name, Status(status));
+                    changes.Remove(name);
+                }
+            }
+        }
+
+        foreach (var (name, status) in changes)
+        {
+            await client.SetContactListStatusAsync(contact.AcId, ids[name], status, ct);
+            // Recorded after each request, so a retry after a failure resends nothing that AC took.
+            await RecordAsync(contact, ListField + name, Status(status));
+        }
+    }
+
+    private async Task SyncTagAsync(SyncedContact contact, string? desired, CancellationToken ct)
+    {
+        var values = contact.Snapshot.Values;
+        var recorded = Get(values, TagField);
+        if (string.Equals(desired, recorded, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var client = contact.Client;
+        string? existingAssociation = null;
+        if (Get(values, TagAssociationField) is { Length: > 0 } association)
+        {
+            // Removed first and forgotten after: a retry removes it again (404, fine) and never leaves two tags.
+            await client.RemoveContactTagAsync(association, ct);
+            await ForgetTagAsync(contact);
+        }
+        else if (recorded is null && !contact.CreatedNow)
+        {
+            // We never tagged this AC contact: it may carry order tags from before (e.g. a bulk import).
+            var orderTagIds = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var name in OrderTagsStep.OrderTags)
+            {
+                if (await names.TryGetAsync(contact.Tenant, OrderTagsStep.Kind, name) is { } id)
+                {
+                    orderTagIds[id] = name;
+                }
+            }
+
+            if (orderTagIds.Count > 0)
+            {
+                foreach (var tag in await client.GetContactTagsAsync(contact.AcId, ct))
+                {
+                    if (!orderTagIds.TryGetValue(tag.TagId, out var name))
+                    {
+                        continue;
+                    }
+
+                    if (name == desired)
+                    {
+                        existingAssociation = tag.AssociationId;
+                    }
+                    else
+                    {
+                        await client.RemoveContactTagAsync(tag.AssociationId, ct);
+                    }
+                }
+            }
+        }
+
+        if (desired is null)
+        {
+            return;
+        }
+
+        var associationId = existingAssociation
+            ?? await client.AddContactTagAsync(contact.AcId, (await tags.GetOrCreateAsync(contact.Tenant, client, desired, ct)).Id, ct);
+        await redis.GetDatabase().ScriptEvaluateAsync(
+            "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) end return 1",
+            [new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member)],
+            [TagField, desired, TagAssociationField, associationId]);
+    }
+
+    /// <summary>The lists (1 subscribed / 2 not) and order tag the contract asks for.</summary>
+    internal static Plan Desired(IReadOnlyDictionary<string, string> values, bool isCustomer, string? currentWeek)
+    {
+        var status = Get(values, ContactSnapshot.Fields.Status);
+        var optedOut = Get(values, ContactSnapshot.Fields.OptIn) == "0";
+        bool[] member =
+        [
+            true,
+            isCustomer && status == "Active",
+            isCustomer && status is "Stopped" or "Cancelled" or "Dead",
+            !isCustomer,
+        ];
+        var wanted = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < member.Length; i++)
+        {
+            // Opt-out wins: subscribed to none until the person opts in again.
+            wanted[ContactListsStep.ContractLists[i]] = member[i] && !optedOut ? AcClient.Subscribed : AcClient.Unsubscribed;
+        }
+
+        string? tag = null;
+        if (isCustomer)
+        {
+            var week = Get(values, ContactSnapshot.Fields.OrderWeek);
+            tag = week is { Length: > 0 } && week == currentWeek
+                ? Get(values, ContactSnapshot.Fields.OrderState) switch
+                {
+                    "open" => OrderTagsStep.OpenOrder,
+                    "closed" => OrderTagsStep.ClosedOrder,
+                    "cancelled" => OrderTagsStep.CancelledOrder,
+                    _ => OrderTagsStep.NoOrder,
+                }
+                : OrderTagsStep.NoOrder;
+        }
+
+        return new Plan(wanted, tag);
+    }
+
+    /// <summary>The tenant's current week: its latest weekly cycle's, else the ISO week (UTC) of its newest entry.</summary>
+    private async Task<string?> CurrentWeekAsync(string tenant)
+    {
+        var meta = await store.ReadMetaAsync(tenant);
+        if (meta.CurrentWeek is { Length: > 0 } week)
+        {
+            return week;
+        }
+
+        if (meta.NewestEntryTsMs < 0)
+        {
+            return null;
+        }
+
+        var day = DateTimeOffset.FromUnixTimeMilliseconds(meta.NewestEntryTsMs).UtcDateTime;
+        return string.Create(CultureInfo.InvariantCulture, $"{ISOWeek.GetYear(day):D4}-W{ISOWeek.GetWeekOfYear(day):D2}");
+    }
+
+    /// <summary>Unsubscribing a list never subscribed is not needed ("never subscribed" is right too); "x" is never touched.</summary>
+    private static bool NeedsChange(int wanted, string? recorded) =>
+        recorded != LeftInAc && (wanted == AcClient.Subscribed ? recorded != "1" : recorded == "1");
+
+    private static string? Recorded(IReadOnlyDictionary<string, string> values, string list) => Get(values, ListField + list);
+
+    private static string? Get(IReadOnlyDictionary<string, string> values, string field) =>
+        values.TryGetValue(field, out var value) && value.Length > 0 ? value : null;
+
+    private static string Status(int status) => status == AcClient.Subscribed ? "1" : "2";
+
+    private Task RecordAsync(SyncedContact contact, string field, string value) =>
+        redis.GetDatabase().ScriptEvaluateAsync(
+            "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 1",
+            [new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member)],
+            [field, value]);
+
+    private Task ForgetTagAsync(SyncedContact contact) =>
+        redis.GetDatabase().HashDeleteAsync(new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member), [TagField, TagAssociationField]);
+
+    /// <summary>Desired list statuses by list name, and the order tag (null: none).</summary>
+    internal sealed record Plan(IReadOnlyDictionary<string, int> Lists, string? Tag);
+}
