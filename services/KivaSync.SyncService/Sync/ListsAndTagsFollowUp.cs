@@ -77,6 +77,16 @@ public sealed class ListsAndTagsFollowUp(
         var values = contact.Snapshot.Values;
         var recorded = ContactListsStep.ContractLists.ToDictionary(l => l, l => Recorded(values, l), StringComparer.Ordinal);
         var changes = plan.Lists.Where(l => NeedsChange(l.Value, recorded[l.Key])).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+        if (!contact.CreatedNow && recorded.Values.All(r => r is null))
+        {
+            // We never set a list on this AC contact (e.g. a lead whose hash merged into a customer's): it may be
+            // on lists it must leave. AC's statuses below decide which of these need a request.
+            foreach (var (name, status) in plan.Lists.Where(l => l.Value == AcClient.Unsubscribed))
+            {
+                changes[name] = status;
+            }
+        }
+
         if (changes.Count == 0)
         {
             return;
@@ -89,16 +99,22 @@ public sealed class ListsAndTagsFollowUp(
             ids[name] = (await lists.GetOrCreateAsync(contact.Tenant, client, name, ct)).Id;
         }
 
-        var nothingRecorded = recorded.Values.All(r => r is null);
-        if (!contact.CreatedNow && (nothingRecorded || changes.Values.Any(s => s == AcClient.Subscribed)))
+        if (!contact.CreatedNow)
         {
-            // AC may show what we do not know: an unsubscribe made by the person (never undone), or lists
-            // a lead was on before its hash merged into a customer's (e.g. Leads, which it must leave).
+            // AC may show what we do not know: an unsubscribe made by the person (never undone, so it must be
+            // seen before we overwrite it with our own), or lists a lead was on before its hash merged into a
+            // customer's (e.g. Leads, which it must leave). A contact AC made just now has no lists yet.
             var inAc = (await client.GetContactListsAsync(contact.AcId, ct)).ToDictionary(m => m.ListId, m => m.Status, StringComparer.Ordinal);
             foreach (var name in changes.Keys.ToList())
             {
                 if (!inAc.TryGetValue(ids[name], out var status))
                 {
+                    if (changes[name] == AcClient.Unsubscribed)
+                    {
+                        // Never on the list: "never subscribed" is as right as "unsubscribed".
+                        changes.Remove(name);
+                    }
+
                     continue;
                 }
 
