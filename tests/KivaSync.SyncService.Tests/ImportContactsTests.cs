@@ -1,0 +1,75 @@
+using Grpc.Core;
+using KivaSync.AcEmulator;
+using KivaSync.Contracts.V1;
+
+namespace KivaSync.SyncService.Tests;
+
+/// <summary>ImportContacts: validation, the list found or made once, bulk import in requests of at most 250.</summary>
+public sealed class ImportContactsTests : IAsyncLifetime
+{
+    private const string Tenant = "greenleaf";
+    private const string ApiKey = "ac-test-key";
+    private AcEmulatorHost emulator = null!;
+    private EmulatedAccount account = null!;
+
+    public async Task InitializeAsync()
+    {
+        emulator = await AcEmulatorHost.StartAsync();
+        account = emulator.AddAccount(Tenant, ApiKey, "1000", "event-key", requestsPerSecond: 50);
+    }
+
+    public async Task DisposeAsync() => await emulator.DisposeAsync();
+
+    [Fact]
+    public async Task ImportContacts_300Contacts_TwoBulkRequestsIntoANewListAndTheSecondCallReusesIt()
+    {
+        await using var service = await ServiceHarness.StartAsync(Tenant, emulator.ApiUrl(Tenant).ToString(), ApiKey, 50);
+        var request = new ImportContactsRequest { Tenant = Tenant, ListName = "Pop-up sign-ups" };
+        request.Contacts.AddRange(Enumerable.Range(0, 300).Select(i => new ImportContact { Email = $"p{i}@example.com", FirstName = i % 2 == 0 ? $"P{i}" : "" }));
+        request.Contacts.Add(new ImportContact { Email = "not-an-email" });
+        request.Contacts.Add(new ImportContact { Email = "P7@Example.com" });
+
+        var first = await service.Api.ImportContactsAsync(request);
+
+        Assert.True(first.ListCreated);
+        Assert.Equal(300u, first.Imported);
+        Assert.Equal(2, first.BatchIds.Count);
+        Assert.Equal([(301u, "invalid email"), (302u, "duplicate of contact 8 in this request")], first.Rejected.Select(r => (r.Index, r.Reason)));
+        var list = Assert.Single(account.Lists());
+        Assert.Equal(("Pop-up sign-ups", first.ListId), (list.Name, list.Id));
+        Assert.Equal(300, account.ContactLists().Count(m => m.ListId == list.Id && m.Status == 1));
+        Assert.Equal(2, account.Requests().Count(r => r.Path.EndsWith("/import/bulk_import", StringComparison.Ordinal)));
+        Assert.Equal("P0", account.Contacts().Single(c => c.Email == "p0@example.com").FirstName);
+        Assert.Null(account.Contacts().Single(c => c.Email == "p1@example.com").FirstName);
+
+        var second = await service.Api.ImportContactsAsync(new ImportContactsRequest
+        {
+            Tenant = Tenant,
+            ListName = "pop-up SIGN-UPS",
+            Contacts = { new ImportContact { Email = "late@example.com" } },
+        });
+
+        Assert.False(second.ListCreated);
+        Assert.Equal(first.ListId, second.ListId);
+        Assert.Equal(1u, second.Imported);
+        Assert.Single(account.Lists());
+        Assert.Equal(301, account.Contacts().Count);
+    }
+
+    [Fact]
+    public async Task ImportContacts_NoListNameOrNoContacts_InvalidArgument()
+    {
+        await using var service = await ServiceHarness.StartAsync(Tenant, emulator.ApiUrl(Tenant).ToString(), ApiKey, 50);
+
+        var noList = await Assert.ThrowsAsync<RpcException>(async () => await service.Api.ImportContactsAsync(
+            new ImportContactsRequest { Tenant = Tenant, ListName = " ", Contacts = { new ImportContact { Email = "a@example.com" } } }));
+        var noContacts = await Assert.ThrowsAsync<RpcException>(async () => await service.Api.ImportContactsAsync(
+            new ImportContactsRequest { Tenant = Tenant, ListName = "Pop-up" }));
+
+        Assert.Equal(StatusCode.InvalidArgument, noList.StatusCode);
+        Assert.Contains("list_name", noList.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, noContacts.StatusCode);
+        Assert.Empty(account.Lists());
+        Assert.Empty(account.Requests());
+    }
+}
