@@ -57,6 +57,24 @@ public sealed class ImportContactsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ImportContacts_ContactsOverAcsByteLimit_SplitIntoRequestsUnder400000Bytes()
+    {
+        await using var service = await ServiceHarness.StartAsync(Tenant, emulator.ApiUrl(Tenant).ToString(), ApiKey, 50);
+        var request = new ImportContactsRequest { Tenant = Tenant, ListName = "Long names" };
+        // 200 contacts of about 3 KB each: under 250 contacts, over 400,000 bytes.
+        request.Contacts.AddRange(Enumerable.Range(0, 200).Select(i => new ImportContact { Email = $"l{i}@example.com", LastName = new string('x', 3000) }));
+
+        var response = await service.Api.ImportContactsAsync(request);
+
+        Assert.Equal(200u, response.Imported);
+        Assert.Empty(response.Rejected);
+        var bulk = account.Requests().Where(r => r.Path.EndsWith("/import/bulk_import", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, bulk.Count);
+        Assert.All(bulk, r => Assert.True(System.Text.Encoding.UTF8.GetByteCount(r.Body!) <= 400_000));
+        Assert.All(bulk, r => Assert.Equal(200, r.Status));
+    }
+
+    [Fact]
     public async Task ImportContacts_NoListNameOrNoContacts_InvalidArgument()
     {
         await using var service = await ServiceHarness.StartAsync(Tenant, emulator.ApiUrl(Tenant).ToString(), ApiKey, 50);

@@ -14,7 +14,7 @@ namespace KivaSync.SyncService.ActiveCampaign;
 /// Each tenant's AC resilience pipeline: retry (429/503/5xx/timeouts, honouring Retry-After), then a circuit
 /// breaker of its own, then a timeout. A tenant whose AC keeps failing (Sync:CircuitBreaker, e.g. half of at
 /// least 20 calls in 30 s) gets no AC calls for the break, then one probe call closes it again; other
-/// tenants never share its breaker. The breaker is per replica (Polly, in process): it needs no Redis round
+/// tenants never share its breaker. 503s, other 5xx, timeouts and network errors count as failures; 429s do not. The breaker is per replica (Polly, in process): it needs no Redis round
 /// trip per call, and each replica sees the tenant's failures itself since the budget spreads calls over them.
 /// </summary>
 public sealed class AcCircuitBreakers(
@@ -72,9 +72,10 @@ public sealed class AcCircuitBreakers(
         builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                // Only AC failing counts; a 4xx about one contact's data is not an outage.
+                // Only AC failing counts: not a 4xx about one contact's data, nor a 429 (the shared budget's
+                // Retry-After pause already slows the tenant; other integrations on the account cause those too).
                 ShouldHandle = new PredicateBuilder()
-                    .Handle<AcTransientException>()
+                    .Handle<AcTransientException>(e => e.Status != System.Net.HttpStatusCode.TooManyRequests)
                     .Handle<HttpRequestException>()
                     .Handle<TimeoutRejectedException>(),
                 FailureRatio = breaker.FailureRatio,
