@@ -156,9 +156,10 @@ public sealed class ListsAndTagsFollowUp(
             await client.RemoveContactTagAsync(association, ct);
             await ForgetTagAsync(contact);
         }
-        else if (recorded is null && !contact.CreatedNow)
+        else if (!contact.CreatedNow)
         {
-            // We never tagged this AC contact: it may carry order tags from before (e.g. a bulk import).
+            // No association id known (never tagged by us, or tagged by a bulk import, which returns none):
+            // the contact may carry order tags; find their associations.
             var orderTagIds = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var name in OrderTagsStep.OrderTags)
             {
