@@ -5,6 +5,7 @@ using KivaSync.SyncService.Ingest;
 using KivaSync.SyncService.RateLimiting;
 using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
+using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Sync;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.Tenants;
@@ -53,6 +54,9 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<AcClientFactory>();
         services.AddSingleton<ContactSyncer>();
         services.AddHostedService<ContactSyncWorker>();
+        services.AddSingleton<TenantStatusReader>();
+        services.AddSingleton<TenantGauges>();
+        services.AddHostedService(sp => sp.GetRequiredService<TenantGauges>());
 
         services.AddHttpClient(AcClientFactory.PipelineName, client => client.Timeout = TimeSpan.FromSeconds(60));
         services.AddResiliencePipeline(AcClientFactory.PipelineName, pipeline => pipeline
