@@ -50,6 +50,7 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<IngestAdmission>();
+        services.AddSingleton<ConnectionAgeLimiter>();
         services.AddSingleton<AcFieldCatalog>();
         services.AddSingleton<AcClientFactory>();
         services.AddSingleton<ContactSyncer>();

@@ -23,6 +23,7 @@ public sealed class SyncTelemetry : IDisposable
         AcRequests = meter.CreateCounter<long>("kivasync.ac.requests", "{request}", "ActiveCampaign API requests by endpoint and status");
         RateLimitWait = meter.CreateHistogram<double>("kivasync.ratelimit.wait", "s", "Time spent waiting for the tenant's AC budget");
         CallsRefused = meter.CreateCounter<long>("kivasync.calls.refused", "{call}", "gRPC calls refused: unauthenticated, tenant not allowed, or overload");
+        ConnectionsAged = meter.CreateCounter<long>("kivasync.connections.aged", "{connection}", "Client connections closed at their maximum age, so streams rebalance");
 
         // Tenant gauges report the last sample (Status/TenantGauges.cs), never a Redis call made inside a collection.
         meter.CreateObservableGauge(
@@ -82,6 +83,9 @@ public sealed class SyncTelemetry : IDisposable
 
     /// <summary>kivasync.ratelimit.wait</summary>
     public Histogram<double> RateLimitWait { get; }
+
+    /// <summary>kivasync.connections.aged</summary>
+    public Counter<long> ConnectionsAged { get; }
 
     /// <summary>kivasync.calls.refused</summary>
     public Counter<long> CallsRefused { get; }
