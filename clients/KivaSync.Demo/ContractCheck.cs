@@ -57,6 +57,133 @@ public static class ContractCheck
         return mismatches;
     }
 
+    /// <summary>The order tags the contract names: a customer carries exactly one, a lead none.</summary>
+    public static readonly string[] OrderTags = ["Open Order", "Closed Order", "Cancelled Order", "No Order"];
+
+    /// <summary>Every difference in the whole account: contacts and fields, list statuses, order tags, events, orders.</summary>
+    public static IReadOnlyList<Mismatch> Account(ExpectedAccount expected, EmulatedAccount actual) =>
+        [.. Contacts(expected, actual), .. Lists(expected, actual), .. Tags(expected, actual), .. Events(expected, actual), .. Orders(expected, actual)];
+
+    /// <summary>Each contact is subscribed to exactly the lists it belongs to (for the others, never subscribed or unsubscribed).</summary>
+    public static IReadOnlyList<Mismatch> Lists(ExpectedAccount expected, EmulatedAccount actual)
+    {
+        var mismatches = new List<Mismatch>();
+        var listNames = actual.Lists().ToDictionary(l => l.Id, l => l.Name);
+        var subscribed = actual.ContactLists().Where(m => m.Status == 1)
+            .GroupBy(m => m.ContactId)
+            .ToDictionary(g => g.Key, g => g.Select(m => listNames.GetValueOrDefault(m.ListId, m.ListId)).Order(StringComparer.Ordinal).ToList());
+        foreach (var (want, have) in Pairs(expected, actual))
+        {
+            var wanted = want.Lists.Order(StringComparer.Ordinal).ToList();
+            var got = subscribed.GetValueOrDefault(have.Id) ?? [];
+            Compare(mismatches, want.Email, "lists subscribed", string.Join(", ", wanted), string.Join(", ", got));
+        }
+
+        return mismatches;
+    }
+
+    /// <summary>Customers carry exactly the one order tag the current week gives; leads none of the four.</summary>
+    public static IReadOnlyList<Mismatch> Tags(ExpectedAccount expected, EmulatedAccount actual)
+    {
+        var mismatches = new List<Mismatch>();
+        var tagNames = actual.Tags().ToDictionary(t => t.Id, t => t.Name);
+        var orderTags = actual.ContactTags()
+            .Select(ct => (ct.ContactId, Name: tagNames.GetValueOrDefault(ct.TagId, ct.TagId)))
+            .Where(ct => OrderTags.Contains(ct.Name, StringComparer.OrdinalIgnoreCase))
+            .GroupBy(ct => ct.ContactId)
+            .ToDictionary(g => g.Key, g => g.Select(ct => ct.Name).Order(StringComparer.Ordinal).ToList());
+        foreach (var (want, have) in Pairs(expected, actual))
+        {
+            var got = orderTags.GetValueOrDefault(have.Id) ?? [];
+            Compare(mismatches, want.Email, "order tags", want.OrderTag ?? "", string.Join(", ", got));
+        }
+
+        return mismatches;
+    }
+
+    /// <summary>Each contact received exactly its events: AC names with the original ts and data, each once.</summary>
+    public static IReadOnlyList<Mismatch> Events(ExpectedAccount expected, EmulatedAccount actual)
+    {
+        var mismatches = new List<Mismatch>();
+        var received = actual.Events().GroupBy(e => e.ContactId).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var (want, have) in Pairs(expected, actual))
+        {
+            var wanted = want.Events.Select(e => $"{e.AcName} | {e.EventData}").Order(StringComparer.Ordinal).ToList();
+            var got = (received.GetValueOrDefault(have.Id) ?? []).Select(e => $"{e.Name} | {e.EventData}").Order(StringComparer.Ordinal).ToList();
+            if (!wanted.SequenceEqual(got, StringComparer.Ordinal))
+            {
+                var missing = wanted.Except(got, StringComparer.Ordinal).Take(2);
+                var extra = got.Except(wanted, StringComparer.Ordinal).Take(2);
+                mismatches.Add(new Mismatch(
+                    want.Email,
+                    $"events ({wanted.Count} expected, {got.Count} received; missing e.g. [{string.Join("; ", missing)}], unexpected e.g. [{string.Join("; ", extra)}])",
+                    wanted.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    got.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return mismatches;
+    }
+
+    /// <summary>Each Deep Data order once, with its first source and its latest amounts and items; its
+    /// e-commerce customer keyed by the customer id with the customer's current email.</summary>
+    public static IReadOnlyList<Mismatch> Orders(ExpectedAccount expected, EmulatedAccount actual)
+    {
+        var mismatches = new List<Mismatch>();
+        var orders = actual.EcomOrders().GroupBy(o => o.ExternalId).ToDictionary(g => g.Key, g => g.ToList());
+        var customers = actual.EcomCustomers().GroupBy(c => c.Id).ToDictionary(g => g.Key, g => g.First());
+        foreach (var want in expected.Orders.Values)
+        {
+            var key = "order " + want.OrderId;
+            if (!orders.TryGetValue(want.OrderId, out var found))
+            {
+                mismatches.Add(new Mismatch(want.Email, key, "present", null));
+                continue;
+            }
+
+            Compare(mismatches, want.Email, key + " count", "1", found.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var have = found[0];
+            Compare(mismatches, want.Email, key + " source", Text(want.Source), Text(have.Source));
+            Compare(mismatches, want.Email, key + " total", Text(want.TotalCents), Text(have.TotalPrice));
+            Compare(mismatches, want.Email, key + " currency", want.Currency, have.Currency);
+            Compare(mismatches, want.Email, key + " shipping", Text(want.ShippingCents), Text(have.ShippingAmount));
+            Compare(mismatches, want.Email, key + " tax", Text(want.TaxCents), Text(have.TaxAmount));
+            Compare(mismatches, want.Email, key + " discount", Text(want.DiscountCents), Text(have.DiscountAmount));
+            Compare(mismatches, want.Email, key + " items", Text(want.Items.Count), Text(have.Products.Count));
+            if (customers.TryGetValue(have.CustomerId, out var customer))
+            {
+                Compare(mismatches, want.Email, key + " customer id", want.CustomerId, customer.ExternalId);
+                Compare(mismatches, want.Email, key + " customer email", want.Email.ToLowerInvariant(), customer.Email.ToLowerInvariant());
+            }
+            else
+            {
+                mismatches.Add(new Mismatch(want.Email, key + " e-commerce customer", want.CustomerId, null));
+            }
+        }
+
+        foreach (var extra in orders.Keys.Where(id => !expected.Orders.ContainsKey(id)))
+        {
+            mismatches.Add(new Mismatch(extra, "order", null, "present"));
+        }
+
+        return mismatches;
+    }
+
+    /// <summary>Each expected contact with the AC contact of its email; contacts AC lacks are reported by <see cref="Contacts"/>.</summary>
+    private static IEnumerable<(ExpectedContact Want, EmulatedContact Have)> Pairs(ExpectedAccount expected, EmulatedAccount actual)
+    {
+        var byEmail = actual.Contacts().GroupBy(c => c.Email.Trim().ToLowerInvariant()).ToDictionary(g => g.Key, g => g.First());
+        foreach (var want in expected.Contacts)
+        {
+            if (byEmail.TryGetValue(want.Email.Trim().ToLowerInvariant(), out var have))
+            {
+                yield return (want, have);
+            }
+        }
+    }
+
+    private static string Text(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private static void Compare(List<Mismatch> mismatches, string email, string what, string? expected, string? actual)
     {
         if (!string.Equals(expected, actual, StringComparison.Ordinal))

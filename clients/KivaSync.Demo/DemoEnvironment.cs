@@ -78,7 +78,10 @@ public sealed class DemoEnvironment : IAsyncDisposable
     public Uri ServiceAddress { get; private set; } = null!;
 
     /// <summary>Starts everything.</summary>
-    public static async Task<DemoEnvironment> StartAsync(DemoSettings settings, IEnumerable<KeyValuePair<string, string?>>? extraServiceSettings = null, CancellationToken ct = default)
+    /// <param name="configureService">Changes to the service's host on top of its settings (e.g. a test's telemetry exporters); also applied on restarts.</param>
+    public static async Task<DemoEnvironment> StartAsync(
+        DemoSettings settings, IEnumerable<KeyValuePair<string, string?>>? extraServiceSettings = null,
+        Action<WebApplicationBuilder>? configureService = null, CancellationToken ct = default)
     {
         RedisServerProcess? redis = null;
         var redisConnection = settings.RedisUrl;
@@ -124,7 +127,7 @@ public sealed class DemoEnvironment : IAsyncDisposable
             serviceSettings[key] = value;
         }
 
-        var environment = new DemoEnvironment(settings, redis, emulator, serviceSettings) { CallerToken = token };
+        var environment = new DemoEnvironment(settings, redis, emulator, serviceSettings) { CallerToken = token, configureService = configureService };
         await environment.StartServiceAsync(ct);
         return environment;
     }
@@ -147,18 +150,20 @@ public sealed class DemoEnvironment : IAsyncDisposable
     /// <summary>Starts the sync service (again) on a new free port.</summary>
     public async Task StartServiceAsync(CancellationToken ct = default)
     {
-        (Service, ServiceAddress) = await SyncServer.StartLocalAsync(serviceSettings, ct: ct);
+        (Service, ServiceAddress) = await SyncServer.StartLocalAsync(serviceSettings, configureService, ct: ct);
     }
 
     /// <summary>Starts the sync service again at the address it had before, so running shippers reconnect to it.</summary>
     public async Task StartServiceAtSameAddressAsync(CancellationToken ct = default)
     {
-        (Service, ServiceAddress) = await SyncServer.StartLocalAsync(serviceSettings, ct: ct, port: ServiceAddress.Port);
+        (Service, ServiceAddress) = await SyncServer.StartLocalAsync(serviceSettings, configureService, ct: ct, port: ServiceAddress.Port);
     }
 
     /// <summary>Starts one more replica of the sync service on the same Redis and AC account (a new free port).</summary>
     public async Task<(WebApplication App, Uri Address)> StartReplicaAsync(CancellationToken ct = default) =>
-        await SyncServer.StartLocalAsync(serviceSettings, ct: ct);
+        await SyncServer.StartLocalAsync(serviceSettings, configureService, ct: ct);
+
+    private Action<WebApplicationBuilder>? configureService;
 
     /// <summary>The sync service's settings, as environment variables for a replica run as its own process.</summary>
     public IReadOnlyDictionary<string, string?> ServiceSettings => serviceSettings;

@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Information, "Health endpoint listening on {Url}")]
     public static partial void HealthListening(ILogger logger, string url);
+
+    [LoggerMessage(15, LogLevel.Information, "The service ended the stream cleanly (connection age reached); reconnecting")]
+    public static partial void StreamRebalanced(ILogger logger);
 }

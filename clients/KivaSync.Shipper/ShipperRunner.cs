@@ -260,6 +260,15 @@ public sealed class ShipperRunner : IAsyncDisposable
                     break;
                 }
 
+                if (acked)
+                {
+                    // The service ended a working stream cleanly (its connection reached its maximum age, so
+                    // shippers spread over the replicas again): reconnect at once; this is not a failure.
+                    Log.StreamRebalanced(_logger);
+                    attempt = 0;
+                    continue;
+                }
+
                 failure = new RpcException(new Status(StatusCode.Unavailable, "the service ended the stream"));
             }
             catch (OperationCanceledException) when (hard.IsCancellationRequested)

@@ -6,15 +6,15 @@ using Microsoft.AspNetCore.Http;
 
 namespace KivaSync.AcEmulator;
 
-/// <summary>An answer before it is written: status, JSON body, and whether to send Retry-After: 1.</summary>
-internal sealed record ApiResult(int Status, JsonNode Body, bool RetryAfter = false)
+/// <summary>An answer before it is written: status, JSON body, and the Retry-After seconds to send (null: none).</summary>
+internal sealed record ApiResult(int Status, JsonNode Body, int? RetryAfter = null)
 {
     public static ApiResult Ok(JsonNode body) => new(StatusCodes.Status200OK, body);
 
     public static ApiResult Created(JsonNode body) => new(StatusCodes.Status201Created, body);
 
     /// <summary>AC's first error shape: {"message":"..."}.</summary>
-    public static ApiResult Message(int status, string message, bool retryAfter = false) =>
+    public static ApiResult Message(int status, string message, int? retryAfter = null) =>
         new(status, new JsonObject { ["message"] = message }, retryAfter);
 
     /// <summary>AC's second error shape (422): {"errors":[{title,detail,code,source:{pointer}}]}.</summary>

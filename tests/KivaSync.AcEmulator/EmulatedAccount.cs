@@ -30,6 +30,7 @@ public sealed partial class EmulatedAccount
     private int _requestsPerSecond;
     private int _tooManyRequests;
     private double _failureRate;
+    private int _faultRetryAfterSeconds = 1;
     private TimeSpan _latency;
 
     internal EmulatedAccount(string name, string apiToken, string actId, string eventKey, int requestsPerSecond, TimeProvider time, ILogger logger, CancellationToken stopping)
@@ -80,6 +81,18 @@ public sealed partial class EmulatedAccount
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 0);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1);
             lock (_gate) { _failureRate = value; }
+        }
+    }
+
+    /// <summary>The Retry-After (whole seconds) an injected 503 carries; default 1. Zero ("retry at once") keeps
+    /// long fault tests fast while still making every failed request retry.</summary>
+    public int FaultRetryAfterSeconds
+    {
+        get { lock (_gate) { return _faultRetryAfterSeconds; } }
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0);
+            lock (_gate) { _faultRetryAfterSeconds = value; }
         }
     }
 
@@ -140,11 +153,11 @@ public sealed partial class EmulatedAccount
             else if (!_apiWindow.TryAcquire(_requestsPerSecond))
             {
                 _tooManyRequests++;
-                result = ApiResult.Message(StatusCodes.Status429TooManyRequests, "Too many requests: at most " + AcJson.Str(_requestsPerSecond) + " per second", retryAfter: true);
+                result = ApiResult.Message(StatusCodes.Status429TooManyRequests, "Too many requests: at most " + AcJson.Str(_requestsPerSecond) + " per second", retryAfter: 1);
             }
             else if (_failureRate > 0 && _faults.NextDouble() < _failureRate)
             {
-                result = ApiResult.Message(StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable", retryAfter: true);
+                result = ApiResult.Message(StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable", retryAfter: _faultRetryAfterSeconds);
             }
             else
             {
@@ -166,9 +179,9 @@ public sealed partial class EmulatedAccount
     {
         var response = context.Response;
         response.StatusCode = result.Status;
-        if (result.RetryAfter)
+        if (result.RetryAfter is { } seconds)
         {
-            response.Headers.RetryAfter = "1";
+            response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         response.ContentType = "application/json; charset=utf-8";

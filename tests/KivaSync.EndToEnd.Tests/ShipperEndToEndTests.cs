@@ -226,6 +226,30 @@ public sealed class ShipperEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ship_ConnectionsReachTheirMaximumAge_StreamsEndCleanlyAndTheShipperReconnectsLosingNothing()
+    {
+        var lines = GenerateLines(seed: 27);
+        var expected = Expect(lines);
+        await using var environment = await DemoEnvironment.StartAsync(
+            new DemoSettings(Tenant, RedisUrl: null, RealAccount: null, RequestsPerSecond: 60),
+            [
+                KeyValuePair.Create<string, string?>("KivaSync:Sync:Enabled", "false"),
+                KeyValuePair.Create<string, string?>("KivaSync:Ingest:MaxConnectionAge", "00:00:00.300"),
+            ]);
+        await using var shipper = CreateShipper(environment, LogPath);
+        await shipper.StartAsync();
+        // The log grows for a few seconds: many connections reach their age while batches are in flight.
+        await AppendProgressivelyAsync(LogPath, lines, chunks: 30, delayMs: 100);
+        await shipper.WaitForFileShippedAsync(LogPath).WaitAsync(ShipTimeout);
+
+        var aged = environment.Service.Services.GetRequiredService<KivaSync.SyncService.Ingest.ConnectionAgeLimiter>().Closed;
+        Assert.True(aged >= 3, $"expected connections to be closed at their age, saw {aged}");
+        // A clean end at the connection's age is not a failure: no backoff, no retry counted.
+        Assert.Null(shipper.GetStatus().LastError);
+        await AssertServiceMatchesAsync(environment, expected);
+    }
+
+    [Fact]
     public async Task Ship_300KiBLineAndInvalidUtf8MidFile_BothCountedAndEveryLineAfterThemShipped()
     {
         var lines = GenerateLines(seed: 27);

@@ -6,6 +6,7 @@ using KivaSync.SyncService.Errors;
 using KivaSync.SyncService.Provisioning;
 using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
+using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SystemLog;
 
@@ -15,6 +16,7 @@ namespace KivaSync.SyncService.Api;
 public sealed class SyncApiService(
     StateStore store,
     TenantRegistry tenants,
+    TenantStatusReader statusReader,
     TimeProvider time,
     TenantProvisioner provisioner,
     DeadLetterStore deadLetters,
@@ -99,45 +101,8 @@ public sealed class SyncApiService(
     }
 
     /// <inheritdoc />
-    public override async Task<TenantStatus> GetTenantStatus(GetTenantStatusRequest request, ServerCallContext context)
-    {
-        var settings = RequireTenant(request.Tenant, context);
-        var now = time.GetUtcNow();
-        var meta = await store.ReadMetaAsync(request.Tenant);
-        var rejects = await store.ReadRejectCountsAsync(request.Tenant);
-        var figures = await store.ReadFiguresAsync(request.Tenant, now.ToUnixTimeMilliseconds());
-        var waiting = figures.Pending + figures.InFlight;
-        // Claimed-first scores can be backdated for live work, so clamp the age at zero.
-        var lag = figures.OldestPendingMs is { } oldest ? TimeSpan.FromMilliseconds(Math.Max(0, now.ToUnixTimeMilliseconds() - oldest)) : TimeSpan.Zero;
-        var catchUp = TimeSpan.FromSeconds(waiting / settings.RequestsPerSecond);
-        var status = new TenantStatus
-        {
-            Tenant = request.Tenant,
-            // More than a minute of work queued, or work waiting over a minute: still working through history.
-            Mode = catchUp > TimeSpan.FromMinutes(1) || lag > TimeSpan.FromMinutes(1) ? TenantMode.Backfill : TenantMode.Live,
-            EntriesAccepted = (ulong)meta.Accepted,
-            Customers = (ulong)figures.Customers,
-            Leads = (ulong)figures.Leads,
-            ContactsPending = (ulong)figures.Pending,
-            ContactsInFlight = (ulong)figures.InFlight,
-            Lag = Duration.FromTimeSpan(lag),
-            RateLimitPerSecond = settings.RequestsPerSecond,
-            RateLimitUsedPerSecond = figures.RequestsPerSecondLastMinute,
-            EstimatedCatchUp = Duration.FromTimeSpan(catchUp),
-            CurrentWeek = meta.CurrentWeek ?? "",
-        };
-        foreach (var (reason, count) in rejects)
-        {
-            status.RejectedByReason[reason] = (ulong)count;
-        }
-
-        if (meta.NewestEntryTsMs >= 0)
-        {
-            status.NewestEntryTs = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(meta.NewestEntryTsMs));
-        }
-
-        return status;
-    }
+    public override Task<TenantStatus> GetTenantStatus(GetTenantStatusRequest request, ServerCallContext context) =>
+        statusReader.ReadAsync(request.Tenant, RequireTenant(request.Tenant, context));
 
     /// <inheritdoc />
     public override async Task<ProvisionResponse> Provision(ProvisionRequest request, ServerCallContext context)

@@ -6,6 +6,7 @@ using KivaSync.SyncService.Provisioning;
 using KivaSync.SyncService.RateLimiting;
 using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
+using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Sync;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.Tenants;
@@ -49,6 +50,7 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<IngestAdmission>();
         services.AddSingleton<AcNameCatalog>();
+        services.AddSingleton<ConnectionAgeLimiter>();
         services.AddSingleton<AcFieldCatalog>();
         services.AddSingleton<AcCircuitBreakers>();
         services.AddSingleton<AcClientFactory>();
@@ -63,6 +65,9 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<IContactFollowUp, ListsAndTagsFollowUp>();
         services.AddSingleton<ContactSyncer>();
         services.AddHostedService<ContactSyncWorker>();
+        services.AddSingleton<TenantStatusReader>();
+        services.AddSingleton<TenantGauges>();
+        services.AddHostedService(sp => sp.GetRequiredService<TenantGauges>());
 
         services.AddHttpClient(AcClientFactory.PipelineName, client => client.Timeout = TimeSpan.FromSeconds(60));
         services.AddResiliencePipeline(AcClientFactory.PipelineName, pipeline => pipeline

@@ -1,5 +1,6 @@
 using System.Net;
 using KivaSync.ServiceDefaults;
+using KivaSync.SyncService.Ingest;
 using KivaSync.SyncService.Telemetry;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -23,7 +24,13 @@ public static class SyncServer
         builder.AddServiceDefaults(SyncTelemetry.Name);
         builder.AddKivaSync();
         // gRPC without TLS inside the cluster needs HTTP/2 with prior knowledge on every endpoint.
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+        // Every endpoint also gets the maximum connection age (ConnectionAgeLimiter).
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            var limiter = kestrel.ApplicationServices.GetRequiredService<ConnectionAgeLimiter>();
+            listen.Use(next => connection => limiter.RunAsync(connection, next));
+        }));
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -153,7 +153,10 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
                     break;
                 case 2:
                     ack.Rejections.Add(new LineRejection { Offset = batch.Lines[i].Offset, Reason = (ContractReason)(int)reason, Detail = detail ?? "" });
-                    telemetry.LinesRejected.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.Reason, reason.ToContractName()));
+                    telemetry.LinesRejected.Add(
+                        1,
+                        new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, group.Tenant),
+                        new KeyValuePair<string, object?>(SyncTelemetry.Tags.Reason, reason.ToContractName()));
                     break;
                 default:
                     ack.Duplicates++;
@@ -161,8 +164,13 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
             }
         }
 
-        telemetry.EntriesAccepted.Add(ack.Accepted);
-        telemetry.DuplicatesDropped.Add(ack.Duplicates);
+        foreach (var group in prepared.Groups)
+        {
+            // Per tenant: a file may carry entries of tenants other than its own.
+            var tenant = new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, group.Tenant);
+            telemetry.EntriesAccepted.Add(group.Codes!.Count(code => code == 1), tenant);
+            telemetry.DuplicatesDropped.Add(group.Codes!.Count(code => code == 0), tenant);
+        }
         activity?.SetTag(SyncTelemetry.Tags.Accepted, ack.Accepted);
         activity?.SetTag(SyncTelemetry.Tags.Duplicates, ack.Duplicates);
         return ack;

@@ -11,7 +11,7 @@ namespace KivaSync.SyncService.Ingest;
 /// of a stream are worked on at once (parsed in parallel, their scripts pipelined to Redis in batch
 /// order) while acknowledgements still go out strictly in order.
 /// </summary>
-public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission admission) : LogIngest.LogIngestBase
+public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission admission, ConnectionAgeLimiter connectionAge) : LogIngest.LogIngestBase
 {
     /// <summary>Batches of one stream parsed or waiting for Redis at once; bounds a stream's memory.</summary>
     public const int MaxBatchesInFlight = 4;
@@ -27,11 +27,14 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
         var inOrder = Channel.CreateUnbounded<Task<BatchAck>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var writer = WriteAcksAsync(inOrder.Reader, responseStream, window, stop);
         var previousTurn = Task.FromResult(true);
+        // At the connection's maximum age: stop reading, acknowledge what was read, end the call cleanly.
+        var aged = connectionAge.AgeReached(context.GetHttpContext().Connection.Id);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, aged);
         try
         {
-            await foreach (var batch in requestStream.ReadAllAsync(stop.Token))
+            await foreach (var batch in requestStream.ReadAllAsync(reading.Token))
             {
-                await window.WaitAsync(stop.Token);
+                await window.WaitAsync(reading.Token);
                 if (!admission.TryEnter())
                 {
                     // Acks of the batches before it still go out; then the call ends with the refusal.
@@ -49,7 +52,8 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {
-            // The ack writer failed (a batch was refused or Redis failed): its error is the call's answer.
+            // The ack writer failed (a batch was refused or Redis failed): its error is the call's answer;
+            // or the connection reached its age: the batches read so far are still acknowledged.
         }
         finally
         {

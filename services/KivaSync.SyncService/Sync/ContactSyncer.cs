@@ -50,7 +50,12 @@ public sealed class ContactSyncer(
             return;
         }
 
-        using var activity = telemetry.Source.StartActivity(SyncTelemetry.Spans.SyncContact, ActivityKind.Internal, ParentOf(snapshot));
+        // A contact's sync is asynchronous work that folds any number of ingest batches: it gets a trace of
+        // its own, linked to the ingest span of the batch that last changed the contact.
+        Activity.Current = null;
+        var ingest = IngestContextOf(snapshot);
+        using var activity = telemetry.Source.StartActivity(
+            SyncTelemetry.Spans.SyncContact, ActivityKind.Internal, default(ActivityContext), links: ingest == default ? null : [new ActivityLink(ingest)]);
         activity?.SetTag(SyncTelemetry.Tags.Tenant, tenant);
         activity?.SetTag(SyncTelemetry.Tags.Member, snapshot.IsCustomer ? "customer" : "lead");
         activity?.SetTag(SyncTelemetry.Tags.Email, Redaction.Email(snapshot.Email));
@@ -68,7 +73,10 @@ public sealed class ContactSyncer(
 
         var (outcome, error, contact) = result;
         activity?.SetTag(SyncTelemetry.Tags.Outcome, outcome.ToString());
-        telemetry.ContactSyncs.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.Outcome, outcome.ToString()));
+        telemetry.ContactSyncs.Add(
+            1,
+            new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, tenant),
+            new KeyValuePair<string, object?>(SyncTelemetry.Tags.Outcome, outcome.ToString()));
 
         var now = Now();
         switch (outcome)
@@ -240,7 +248,7 @@ public sealed class ContactSyncer(
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private static ActivityContext ParentOf(ContactSnapshot snapshot) =>
+    private static ActivityContext IngestContextOf(ContactSnapshot snapshot) =>
         snapshot.Get(ContactSnapshot.Fields.TraceParent) is { } tp && ActivityContext.TryParse(tp, null, isRemote: true, out var context)
             ? context
             : default;

@@ -10,13 +10,13 @@ public sealed class SyncTelemetry : IDisposable
     /// <summary>Name of the ActivitySource and the Meter.</summary>
     public const string Name = "KivaSync.SyncService";
 
-    private readonly Meter meter;
     private readonly ConcurrentDictionary<string, int> openCircuits = new(StringComparer.Ordinal);
 
     /// <summary>Creates the instruments from the host's meter factory.</summary>
     public SyncTelemetry(IMeterFactory meterFactory)
     {
-        meter = meterFactory.Create(Name);
+        Meter = meterFactory.Create(Name);
+        var meter = Meter;
         EntriesAccepted = meter.CreateCounter<long>("kivasync.entries.accepted", "{entry}", "Entries that took effect");
         DuplicatesDropped = meter.CreateCounter<long>("kivasync.entries.duplicates", "{entry}", "Entries dropped because their identity was seen before");
         LinesRejected = meter.CreateCounter<long>("kivasync.entries.rejected", "{entry}", "Lines rejected, by contract reason");
@@ -31,7 +31,45 @@ public sealed class SyncTelemetry : IDisposable
             "1 while the tenant's AC circuit breaker is open (no AC calls), else 0");
         CircuitOpened = meter.CreateCounter<long>("kivasync.ac.circuit.opened", "{event}", "Times a tenant's AC circuit breaker opened");
         DeadLettered = meter.CreateCounter<long>("kivasync.deadletters", "{item}", "Work dead-lettered after its bounded retries, by kind");
+        ConnectionsAged = meter.CreateCounter<long>("kivasync.connections.aged", "{connection}", "Client connections closed at their maximum age, so streams rebalance");
+
+        // Tenant gauges report the last sample (Status/TenantGauges.cs), never a Redis call made inside a collection.
+        meter.CreateObservableGauge(
+            Instruments.QueueDepth,
+            () => TenantSamples.SelectMany(t => new[]
+            {
+                new Measurement<long>(t.Value.Pending, TenantTag(t.Key), new(Tags.Queue, "pending")),
+                new Measurement<long>(t.Value.InFlight, TenantTag(t.Key), new(Tags.Queue, "in_flight")),
+            }),
+            "{contact}",
+            "Contacts waiting for a sync, and being synced now");
+        meter.CreateObservableGauge(
+            Instruments.Lag,
+            () => TenantSamples.Select(t => new Measurement<double>(t.Value.LagSeconds, TenantTag(t.Key))),
+            "s",
+            "Age of the oldest contact waiting for a sync: how far AC is behind the log");
+        meter.CreateObservableGauge(
+            Instruments.BackfillActive,
+            () => TenantSamples.Select(t => new Measurement<int>(t.Value.Backfill ? 1 : 0, TenantTag(t.Key))),
+            "1",
+            "1 while the tenant works through its history, 0 once it is live");
+        meter.CreateObservableGauge(
+            Instruments.BackfillProgress,
+            () => TenantSamples.Select(t => new Measurement<double>(t.Value.Progress, TenantTag(t.Key))),
+            "1",
+            "Share of the tenant's contacts with nothing waiting (1 = caught up)");
+        meter.CreateObservableGauge(
+            Instruments.CatchUp,
+            () => TenantSamples.Select(t => new Measurement<double>(t.Value.CatchUpSeconds, TenantTag(t.Key))),
+            "s",
+            "Estimated time to sync what waits, at the tenant's budget");
     }
+
+    /// <summary>The service's meter.</summary>
+    public Meter Meter { get; }
+
+    /// <summary>Each tenant's latest sampled figures, read by the tenant gauges.</summary>
+    public ConcurrentDictionary<string, TenantSample> TenantSamples { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The service's spans.</summary>
     public ActivitySource Source { get; } = new(Name);
@@ -54,6 +92,9 @@ public sealed class SyncTelemetry : IDisposable
     /// <summary>kivasync.ratelimit.wait</summary>
     public Histogram<double> RateLimitWait { get; }
 
+    /// <summary>kivasync.connections.aged</summary>
+    public Counter<long> ConnectionsAged { get; }
+
     /// <summary>kivasync.calls.refused</summary>
     public Counter<long> CallsRefused { get; }
 
@@ -70,7 +111,19 @@ public sealed class SyncTelemetry : IDisposable
     public void Dispose()
     {
         Source.Dispose();
-        meter.Dispose();
+        Meter.Dispose();
+    }
+
+    private static KeyValuePair<string, object?> TenantTag(string tenant) => new(Tags.Tenant, tenant);
+
+    /// <summary>Names of the tenant gauges.</summary>
+    public static class Instruments
+    {
+        public const string QueueDepth = "kivasync.queue.depth";
+        public const string Lag = "kivasync.lag";
+        public const string BackfillActive = "kivasync.backfill.active";
+        public const string BackfillProgress = "kivasync.backfill.progress";
+        public const string CatchUp = "kivasync.backfill.catch_up";
     }
 
     /// <summary>Span names.</summary>
@@ -97,5 +150,9 @@ public sealed class SyncTelemetry : IDisposable
         public const string Caller = "kivasync.caller";
         public const string GrpcStatus = "rpc.grpc.status_code";
         public const string Kind = "kivasync.deadletter.kind";
+        public const string Queue = "kivasync.queue";
     }
 }
+
+/// <summary>A tenant's figures for the gauges, as last sampled.</summary>
+public sealed record TenantSample(long Pending, long InFlight, double LagSeconds, bool Backfill, double Progress, double CatchUpSeconds);

@@ -36,6 +36,13 @@ public sealed class IngestOptions
 
     /// <summary>The retry delay a refused shipper is given (RetryInfo and the retry-after-ms trailer).</summary>
     public TimeSpan OverloadRetryAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A client connection is asked to close after this long (± 10 %), so long-lived shipper streams
+    /// spread over the replicas again; its streams end cleanly and shippers reconnect. Zero: never.</summary>
+    public TimeSpan MaxConnectionAge { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long a connection past its age may live to finish its calls before it is aborted.</summary>
+    public TimeSpan MaxConnectionAgeGrace { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>One tenant's ActiveCampaign settings.</summary>
