@@ -62,7 +62,7 @@ public sealed record ContactSnapshot(string Member, IReadOnlyDictionary<string, 
     /// <summary>True when AC already has this contact's exact state and nobody forced a resync: the contact
     /// itself needs no request (follow-up work such as list statuses or events may still be pending).</summary>
     public bool IsUpToDateInAc =>
-        SyncedVersion >= Version && AcId is not null && Get(Fields.Force) != "1";
+        SyncedVersion >= Version && AcId is not null && string.IsNullOrEmpty(Get(Fields.Force));
 
     /// <summary>Builds a snapshot from HGETALL; null when the hash does not exist.</summary>
     public static ContactSnapshot? From(string member, HashEntry[] entries)

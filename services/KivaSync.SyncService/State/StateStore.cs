@@ -65,7 +65,7 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     /// <summary>Records a sync's outcome and releases the contact's lease; returns the attempt count for failures.</summary>
     public async Task<long> CompleteAsync(
         string tenant, string member, SyncOutcome outcome, long nowMs, long syncedVersion,
-        string? acId, string? acEmail, string? error, long retryAtMs)
+        string? acId, string? acEmail, string? error, long retryAtMs, string? forceSeen = null)
     {
         var keys = new RedisKeys(tenant);
         var outcomeName = outcome switch
@@ -77,7 +77,7 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         var result = await Db.ScriptEvaluateAsync(
             LuaScripts.Complete,
             [keys.Contact(member), keys.InFlight, keys.Dirty],
-            [member, outcomeName, nowMs, syncedVersion, acId ?? "", acEmail ?? "", error ?? "", retryAtMs]);
+            [member, outcomeName, nowMs, syncedVersion, acId ?? "", acEmail ?? "", error ?? "", retryAtMs, forceSeen ?? ""]);
         return (long)result;
     }
 
@@ -117,7 +117,8 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         if (force)
         {
             var batch = Db.CreateBatch();
-            var writes = members.Select(m => batch.HashSetAsync(keys.Contact(m), ContactSnapshot.Fields.Force, "1")).ToArray();
+            // A counter, not a flag: a sync clears only the force it saw, never one asked for while it ran.
+            var writes = members.Select(m => batch.HashIncrementAsync(keys.Contact(m), ContactSnapshot.Fields.Force)).ToArray();
             batch.Execute();
             await Task.WhenAll(writes);
         }

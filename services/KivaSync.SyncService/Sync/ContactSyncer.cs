@@ -82,7 +82,7 @@ public sealed class ContactSyncer(
         switch (outcome)
         {
             case SyncOutcome.Ok:
-                await store.CompleteAsync(tenant, member, outcome, now, snapshot.Version, contact!.Id, snapshot.Email, null, 0);
+                await store.CompleteAsync(tenant, member, outcome, now, snapshot.Version, contact!.Id, snapshot.Email, null, 0, snapshot.Get(ContactSnapshot.Fields.Force));
                 if (snapshot.Get(ContactSnapshot.Fields.SyncState) == "dead")
                 {
                     await deadLetters.ClearAsync(tenant, member);
