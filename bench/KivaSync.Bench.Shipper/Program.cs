@@ -1,9 +1,12 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Google.Protobuf;
+using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using KivaSync.Contracts.V1;
 using KivaSync.Shipper;
@@ -16,6 +19,19 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 // Usage: [--mib 256] [--backlog-mib 1024] [--down-seconds 20] [--dir /tmp/kivasync-bench-shipper] [--only throughput|memory]
+//        [--server light|full] [--runs 1]
+// Internal: --serve light|full [--port N] runs only the acknowledging server (a child process of the benchmark).
+if (args.Length >= 2 && args[0] == "--serve")
+{
+    var port = args.Length >= 4 && args[2] == "--port" ? int.Parse(args[3], CultureInfo.InvariantCulture) : 0;
+    var (app, url) = await AckingServer.StartAsync(args[1], port);
+    Console.WriteLine("listening " + url);
+    // Ends with the benchmark: it closes our standard input.
+    await Console.In.ReadToEndAsync();
+    await app.StopAsync();
+    return;
+}
+
 var settings = Args.Parse(args);
 Directory.CreateDirectory(settings.Dir);
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3])}, .NET {Environment.Version}");
@@ -30,11 +46,11 @@ if (settings.Only is null or "memory")
     await PeakMemory.RunAsync(settings);
 }
 
-internal sealed record Args(int Mib, int BacklogMib, int DownSeconds, string Dir, string? Only)
+internal sealed record Args(int Mib, int BacklogMib, int DownSeconds, string Dir, string? Only, string Server, int Runs)
 {
     public static Args Parse(string[] args)
     {
-        var a = new Args(256, 1024, 20, Path.Combine(Path.GetTempPath(), "kivasync-bench-shipper"), null);
+        var a = new Args(256, 1024, 20, Path.Combine(Path.GetTempPath(), "kivasync-bench-shipper"), null, "light", 1);
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             a = args[i] switch
@@ -44,6 +60,8 @@ internal sealed record Args(int Mib, int BacklogMib, int DownSeconds, string Dir
                 "--down-seconds" => a with { DownSeconds = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
                 "--dir" => a with { Dir = args[i + 1] },
                 "--only" => a with { Only = args[i + 1] },
+                "--server" => a with { Server = args[i + 1] is "light" or "full" ? args[i + 1] : throw new ArgumentException("--server light|full") },
+                "--runs" => a with { Runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException("unknown option " + args[i]),
             };
         }
@@ -81,8 +99,61 @@ internal static class LogFile
     }
 }
 
-/// <summary>A LogIngest that acknowledges every batch at once, in order, without looking at its lines.</summary>
-internal sealed class AckingIngest : LogIngest.LogIngestBase
+/// <summary>The acknowledging LogIngest, run in its own process so its CPU is not the shipper's.</summary>
+internal static class AckingServer
+{
+    public static async Task<(WebApplication App, Uri Url)> StartAsync(string kind, int port)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
+        builder.Services.AddSingleton<IServiceMethodProvider<LightIngest>, LightIngest.Methods>();
+        var app = builder.Build();
+        if (kind == "full")
+        {
+            app.MapGrpcService<FullIngest>();
+        }
+        else
+        {
+            app.MapGrpcService<LightIngest>();
+        }
+
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, new Uri(address));
+    }
+
+    /// <summary>Starts `--serve` in a child process and returns it with its address.</summary>
+    public static async Task<(Process Process, Uri Url)> SpawnAsync(string kind, int port = 0)
+    {
+        var self = Path.Combine(AppContext.BaseDirectory, "KivaSync.Bench.Shipper.dll");
+        var info = new ProcessStartInfo("dotnet", $"\"{self}\" --serve {kind} --port {port}")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+        };
+        var process = Process.Start(info) ?? throw new InvalidOperationException("the server did not start");
+        var line = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("the server exited");
+        return (process, new Uri(line["listening ".Length..]));
+    }
+
+    public static async Task StopAsync(Process process)
+    {
+        process.StandardInput.Close();
+        if (!process.WaitForExit(10_000))
+        {
+            process.Kill();
+        }
+
+        await process.WaitForExitAsync();
+        process.Dispose();
+    }
+}
+
+/// <summary>Acknowledges every batch at once after deserialising it whole, as any generated gRPC service would.</summary>
+internal sealed class FullIngest : LogIngest.LogIngestBase
 {
     public override async Task Ship(IAsyncStreamReader<EntryBatch> requestStream, IServerStreamWriter<BatchAck> responseStream, ServerCallContext context)
     {
@@ -97,18 +168,88 @@ internal sealed class AckingIngest : LogIngest.LogIngestBase
             });
         }
     }
+}
 
-    public static async Task<(WebApplication App, Uri Url)> StartAsync(int port = 0)
+/// <summary>
+/// Acknowledges every batch at once reading only what the acknowledgement needs (sequence, fingerprint, end offset,
+/// number of lines) and skipping the lines' bytes: the cheapest service possible, so the shipper gets the cores.
+/// </summary>
+internal sealed class LightIngest
+{
+    private static readonly Method<Head, BatchAck> ShipMethod = new(
+        MethodType.DuplexStreaming,
+        "kiva.sync.v1.LogIngest",
+        "Ship",
+        Marshallers.Create<Head>(static (_, _) => throw new InvalidOperationException("the server only reads batches"), Head.Read),
+        Marshallers.Create(static (BatchAck ack, SerializationContext ctx) => ctx.Complete(ack.ToByteArray()), static ctx => BatchAck.Parser.ParseFrom(ctx.PayloadAsReadOnlySequence())));
+
+    public async Task Ship(IAsyncStreamReader<Head> requests, IServerStreamWriter<BatchAck> responses, ServerCallContext context)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
-        var app = builder.Build();
-        app.MapGrpcService<AckingIngest>();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return (app, new Uri(address));
+        await foreach (var batch in requests.ReadAllAsync(context.CancellationToken))
+        {
+            await responses.WriteAsync(new BatchAck
+            {
+                Sequence = batch.Sequence,
+                Fingerprint = batch.Fingerprint,
+                CheckpointOffset = batch.EndOffset,
+                Accepted = batch.Lines,
+            });
+        }
+    }
+
+    internal sealed class Methods : IServiceMethodProvider<LightIngest>
+    {
+        public void OnServiceMethodDiscovery(ServiceMethodProviderContext<LightIngest> context) =>
+            context.AddDuplexStreamingMethod(ShipMethod, [], static (service, requests, responses, call) => service.Ship(requests, responses, call));
+    }
+
+    /// <summary>The fields of an EntryBatch the acknowledgement needs, read with the wire format by hand.</summary>
+    internal sealed record Head(ulong Sequence, string Fingerprint, ulong EndOffset, uint Lines)
+    {
+        public static Head Read(DeserializationContext context)
+        {
+            var reader = new SequenceReader<byte>(context.PayloadAsReadOnlySequence());
+            ulong sequence = 0, end = 0;
+            uint lines = 0;
+            var fingerprint = "";
+            while (!reader.End)
+            {
+                var tag = Varint(ref reader);
+                var field = tag >> 3;
+                if ((tag & 7) == 0)
+                {
+                    var value = Varint(ref reader);
+                    sequence = field == 1 ? value : sequence;
+                    end = field == 4 ? value : end;
+                    continue;
+                }
+
+                var length = (long)Varint(ref reader);
+                if (field == 2)
+                {
+                    fingerprint = Source.Parser.ParseFrom(reader.UnreadSequence.Slice(0, length)).Fingerprint;
+                }
+
+                lines += field == 5 ? 1u : 0u;
+                reader.Advance(length);
+            }
+
+            return new Head(sequence, fingerprint, end, lines);
+        }
+
+        private static ulong Varint(ref SequenceReader<byte> reader)
+        {
+            ulong value = 0;
+            for (var shift = 0; ; shift += 7)
+            {
+                reader.TryRead(out var b);
+                value |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    return value;
+                }
+            }
+        }
     }
 }
 
@@ -119,40 +260,54 @@ internal static class Throughput
         var path = LogFile.Ensure(settings.Dir, settings.Mib);
         var bytes = new FileInfo(path).Length;
         var lines = bytes / LogFile.LineBytes;
-        var (app, url) = await AckingIngest.StartAsync();
-        Console.WriteLine($"(a) throughput: {settings.Mib} MiB, {lines:N0} lines of {LogFile.LineBytes} bytes, file → in-process LogIngest acknowledging at once");
-        // CPU time of this process (shipper and server both): what the figures would be with the cores to ourselves.
-        Console.WriteLine("    compress  parse   seconds   lines/s      MiB/s   MiB per CPU-second");
-        foreach (var (compress, parse) in new[] { (false, false), (true, false), (false, true), (true, true) })
+        var (server, url) = await AckingServer.SpawnAsync(settings.Server);
+        Console.WriteLine($"(a) throughput: {settings.Mib} MiB, {lines:N0} lines of {LogFile.LineBytes} bytes, file → LogIngest ({settings.Server}) acknowledging at once in another process");
+        // CPU seconds of each process during the run: the shipper's alone says what one free core would ship.
+        Console.WriteLine("    compress  parse   seconds   lines/s      MiB/s   shipper CPU-s  shipper MiB/CPU-s  server CPU-s");
+        for (var run = 0; run < settings.Runs; run++)
         {
-            var state = Path.Combine(settings.Dir, $"state-{Guid.NewGuid():N}");
-            var options = new ShipperOptions
+            foreach (var (compress, parse) in new[] { (false, false), (true, false), (false, true), (true, true) })
             {
-                ServiceUrl = url,
-                Sources = [new SourceOptions { Tenant = "greenleaf", Path = path }],
-                CheckpointDirectory = state,
-                DeadLetterPath = Path.Combine(state, "dead-letter.jsonl"),
-                Compress = compress,
-                ParseLines = parse,
-            };
-            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var clock = Stopwatch.StartNew();
-            await using (var shipper = new ShipperRunner(options))
-            {
-                await shipper.StartAsync();
-                await shipper.WaitForFileShippedAsync(path);
-                clock.Stop();
+                await RunOnceAsync(path, url, compress, parse, server, settings);
             }
-
-            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-            Directory.Delete(state, recursive: true);
-            var seconds = clock.Elapsed.TotalSeconds;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"    {compress,-8}  {parse,-6}  {seconds,7:F2}  {lines / seconds,10:N0}  {bytes / 1048576.0 / seconds,8:F1}  {bytes / 1048576.0 / cpu,8:F1}"));
         }
 
-        await app.StopAsync();
-        await app.DisposeAsync();
+        await AckingServer.StopAsync(server);
+    }
+
+    private static async Task RunOnceAsync(string path, Uri url, bool compress, bool parse, Process server, Args settings)
+    {
+        var bytes = new FileInfo(path).Length;
+        var lines = bytes / LogFile.LineBytes;
+        var state = Path.Combine(settings.Dir, $"state-{Guid.NewGuid():N}");
+        var options = new ShipperOptions
+        {
+            ServiceUrl = url,
+            Sources = [new SourceOptions { Tenant = "greenleaf", Path = path }],
+            CheckpointDirectory = state,
+            DeadLetterPath = Path.Combine(state, "dead-letter.jsonl"),
+            Compress = compress,
+            ParseLines = parse,
+        };
+        server.Refresh();
+        var serverBefore = server.TotalProcessorTime;
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        await using (var shipper = new ShipperRunner(options))
+        {
+            await shipper.StartAsync();
+            await shipper.WaitForFileShippedAsync(path);
+            clock.Stop();
+        }
+
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+        server.Refresh();
+        var serverCpu = (server.TotalProcessorTime - serverBefore).TotalSeconds;
+        Directory.Delete(state, recursive: true);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var mib = bytes / 1048576.0;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"    {compress,-8}  {parse,-6}  {seconds,7:F2}  {lines / seconds,10:N0}  {mib / seconds,8:F1}  {cpu,13:F2}  {mib / cpu,17:F1}  {serverCpu,12:F2}"));
     }
 }
 
@@ -184,7 +339,7 @@ internal static class PeakMemory
             await Task.Delay(TimeSpan.FromSeconds(settings.DownSeconds));
             Console.WriteLine($"    service down: {Describe(Memory(process.Id))}, checkpoint {CheckpointOffset(state):N0} bytes");
 
-            var (app, _) = await AckingIngest.StartAsync(port);
+            var (server, _) = await AckingServer.SpawnAsync(settings.Server, port);
             var clock = Stopwatch.StartNew();
             var length = new FileInfo(path).Length;
             while (CheckpointOffset(state) < length)
@@ -195,8 +350,7 @@ internal static class PeakMemory
             clock.Stop();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"    after catching up ({clock.Elapsed.TotalSeconds:F1} s, {length / 1048576.0 / clock.Elapsed.TotalSeconds:F1} MiB/s): {Describe(Memory(process.Id))}"));
-            await app.StopAsync();
-            await app.DisposeAsync();
+            await AckingServer.StopAsync(server);
         }
         finally
         {

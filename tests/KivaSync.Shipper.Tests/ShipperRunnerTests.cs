@@ -21,7 +21,9 @@ public sealed class ShipperRunnerTests : IDisposable
         var log = _dir.File("system.log");
         // 230 lines, a blank line, a CRLF line and whitespace: batches of 50 split them in several.
         Append(log, Lines(0, 120) + "\n" + EntryLine(500) + "\r\n   \n" + Lines(120, 110));
-        await using var runner = new ShipperRunner(Options(_dir, server.Url, log));
+        var options = Options(_dir, server.Url, log);
+        options.ParseLines = true;
+        await using var runner = new ShipperRunner(options);
         await runner.StartAsync();
 
         await runner.WaitForFileShippedAsync(log, Guard());
@@ -367,13 +369,12 @@ public sealed class ShipperRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task ParseLinesOff_Lines_CarryOnlyTheSourceTenant()
+    public async Task ParseLinesOff_ByDefault_LinesCarryOnlyTheSourceTenant()
     {
         await using var server = await FakeIngestServer.StartAsync();
         var log = _dir.File("system.log");
         Append(log, Lines(0, 100));
         var options = Options(_dir, server.Url, log);
-        options.ParseLines = false;
         await using var runner = new ShipperRunner(options);
         await runner.StartAsync();
 
