@@ -18,8 +18,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-// Usage: [--mib 256] [--backlog-mib 1024] [--down-seconds 20] [--dir /tmp/kivasync-bench-shipper] [--only throughput|memory]
-//        [--server light|full] [--runs 1]
+// Usage: [--mib 256] [--backlog-mib 1024] [--down-seconds 20] [--dir /tmp/kivasync-bench-shipper] [--only throughput|breakdown|memory]
+//        [--server light|full] [--runs 1] [--compress both|true|false] [--parse both|true|false]
 // Internal: --serve light|full [--port N] runs only the acknowledging server (a child process of the benchmark).
 if (args.Length >= 2 && args[0] == "--serve")
 {
@@ -41,16 +41,21 @@ if (settings.Only is null or "throughput")
     await Throughput.RunAsync(settings);
 }
 
+if (settings.Only is null or "breakdown")
+{
+    Breakdown.Run(settings);
+}
+
 if (settings.Only is null or "memory")
 {
     await PeakMemory.RunAsync(settings);
 }
 
-internal sealed record Args(int Mib, int BacklogMib, int DownSeconds, string Dir, string? Only, string Server, int Runs)
+internal sealed record Args(int Mib, int BacklogMib, int DownSeconds, string Dir, string? Only, string Server, int Runs, bool[] Compress, bool[] ParseLines)
 {
     public static Args Parse(string[] args)
     {
-        var a = new Args(256, 1024, 20, Path.Combine(Path.GetTempPath(), "kivasync-bench-shipper"), null, "light", 1);
+        var a = new Args(256, 1024, 20, Path.Combine(Path.GetTempPath(), "kivasync-bench-shipper"), null, "light", 1, [false, true], [false, true]);
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             a = args[i] switch
@@ -61,6 +66,8 @@ internal sealed record Args(int Mib, int BacklogMib, int DownSeconds, string Dir
                 "--dir" => a with { Dir = args[i + 1] },
                 "--only" => a with { Only = args[i + 1] },
                 "--server" => a with { Server = args[i + 1] is "light" or "full" ? args[i + 1] : throw new ArgumentException("--server light|full") },
+                "--compress" => a with { Compress = Flags(args[i + 1]) },
+                "--parse" => a with { ParseLines = Flags(args[i + 1]) },
                 "--runs" => a with { Runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException("unknown option " + args[i]),
             };
@@ -68,6 +75,12 @@ internal sealed record Args(int Mib, int BacklogMib, int DownSeconds, string Dir
 
         return a;
     }
+
+    private static bool[] Flags(string value) => value switch
+    {
+        "both" => [false, true],
+        _ => [bool.Parse(value)],
+    };
 }
 
 /// <summary>A log of 300-byte lines (299 bytes + "\n"), valid contract entries with distinct ids.</summary>
@@ -134,9 +147,17 @@ internal static class AckingServer
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
         };
+        // A profiler attached to the benchmark (dotnet-trace) watches the shipper only.
+        info.Environment.Remove("DOTNET_DiagnosticPorts");
         var process = Process.Start(info) ?? throw new InvalidOperationException("the server did not start");
-        var line = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("the server exited");
-        return (process, new Uri(line["listening ".Length..]));
+        while (true)
+        {
+            var line = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("the server exited");
+            if (line.StartsWith("listening ", StringComparison.Ordinal))
+            {
+                return (process, new Uri(line["listening ".Length..]));
+            }
+        }
     }
 
     public static async Task StopAsync(Process process)
@@ -263,10 +284,10 @@ internal static class Throughput
         var (server, url) = await AckingServer.SpawnAsync(settings.Server);
         Console.WriteLine($"(a) throughput: {settings.Mib} MiB, {lines:N0} lines of {LogFile.LineBytes} bytes, file → LogIngest ({settings.Server}) acknowledging at once in another process");
         // CPU seconds of each process during the run: the shipper's alone says what one free core would ship.
-        Console.WriteLine("    compress  parse   seconds   lines/s      MiB/s   shipper CPU-s  shipper MiB/CPU-s  server CPU-s");
+        Console.WriteLine("    compress  parse   seconds   lines/s      MiB/s   shipper CPU-s  shipper MiB/CPU-s  server CPU-s  GCs gen0/1/2");
         for (var run = 0; run < settings.Runs; run++)
         {
-            foreach (var (compress, parse) in new[] { (false, false), (true, false), (false, true), (true, true) })
+            foreach (var (compress, parse) in settings.ParseLines.SelectMany(p => settings.Compress.Select(c => (c, p))))
             {
                 await RunOnceAsync(path, url, compress, parse, server, settings);
             }
@@ -292,6 +313,7 @@ internal static class Throughput
         server.Refresh();
         var serverBefore = server.TotalProcessorTime;
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         var clock = Stopwatch.StartNew();
         await using (var shipper = new ShipperRunner(options))
         {
@@ -307,8 +329,69 @@ internal static class Throughput
         var seconds = clock.Elapsed.TotalSeconds;
         var mib = bytes / 1048576.0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"    {compress,-8}  {parse,-6}  {seconds,7:F2}  {lines / seconds,10:N0}  {mib / seconds,8:F1}  {cpu,13:F2}  {mib / cpu,17:F1}  {serverCpu,12:F2}"));
+            $"    {compress,-8}  {parse,-6}  {seconds,7:F2}  {lines / seconds,10:N0}  {mib / seconds,8:F1}  {cpu,13:F2}  {mib / cpu,17:F1}  {serverCpu,12:F2}  {GC.CollectionCount(0) - gcBefore.Item1}/{GC.CollectionCount(1) - gcBefore.Item2}/{GC.CollectionCount(2) - gcBefore.Item3}"));
     }
+}
+
+/// <summary>
+/// Where the shipper's CPU goes, without the network: reading and encoding the file into batches (with and without the
+/// advisory parse), then gzip of the encoded batches at each level. What is left of the end-to-end CPU is gRPC/HTTP/2.
+/// </summary>
+internal static class Breakdown
+{
+    public static void Run(Args settings)
+    {
+        var path = LogFile.Ensure(settings.Dir, settings.Mib);
+        var mib = new FileInfo(path).Length / 1048576.0;
+        Console.WriteLine($"(c) CPU breakdown on one thread, {settings.Mib} MiB (MiB per CPU-second; no network)");
+        using var metrics = new ShipperMetrics(null, () => 0, () => []);
+        var limits = new BatchLimits(2000, 1024 * 1024, TimeSpan.Zero);
+        foreach (var parse in new[] { false, true })
+        {
+            var pool = ArrayPool<byte>.Create(8 * 1024 * 1024, 4);
+            var cpu = Cpu();
+            long encoded = 0;
+            using (var file = new TrackedFile("bench", path, "greenleaf", PlainFileSource.Open(path), 0, parse, pool) { Finalizing = true })
+            {
+                while (file.TryBuildBatch(limits, DateTimeOffset.UtcNow, metrics) is { } batch)
+                {
+                    encoded += batch.LinesLength;
+                    batch.Release();
+                }
+            }
+
+            var seconds = Cpu() - cpu;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    read + split + encode{(parse ? " + advisory parse" : "")}: {seconds:F2} CPU-s, {mib / seconds:F0} MiB/CPU-s ({encoded / 1048576.0:F0} MiB encoded)"));
+        }
+
+        foreach (var level in new[] { System.IO.Compression.CompressionLevel.Fastest, System.IO.Compression.CompressionLevel.Optimal })
+        {
+            var pool = ArrayPool<byte>.Create(8 * 1024 * 1024, 4);
+            using var output = new MemoryStream();
+            long compressed = 0;
+            double seconds = 0;
+            using var file = new TrackedFile("bench", path, "greenleaf", PlainFileSource.Open(path), 0, false, pool) { Finalizing = true };
+            while (file.TryBuildBatch(limits, DateTimeOffset.UtcNow, metrics) is { } batch)
+            {
+                var cpu = Cpu();
+                output.SetLength(0);
+                using (var gzip = new System.IO.Compression.GZipStream(output, level, leaveOpen: true))
+                {
+                    gzip.Write(batch.Lines);
+                }
+
+                seconds += Cpu() - cpu;
+                compressed += output.Length;
+                batch.Release();
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    gzip {level} of the encoded batches: {seconds:F2} CPU-s, {mib / seconds:F0} MiB/CPU-s, ratio {mib * 1048576.0 / compressed:F1}"));
+        }
+    }
+
+    private static double Cpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 }
 
 internal static class PeakMemory
@@ -339,6 +422,8 @@ internal static class PeakMemory
             await Task.Delay(TimeSpan.FromSeconds(settings.DownSeconds));
             Console.WriteLine($"    service down: {Describe(Memory(process.Id))}, checkpoint {CheckpointOffset(state):N0} bytes");
 
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
             var (server, _) = await AckingServer.SpawnAsync(settings.Server, port);
             var clock = Stopwatch.StartNew();
             var length = new FileInfo(path).Length;
@@ -348,8 +433,10 @@ internal static class PeakMemory
             }
 
             clock.Stop();
+            process.Refresh();
+            var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"    after catching up ({clock.Elapsed.TotalSeconds:F1} s, {length / 1048576.0 / clock.Elapsed.TotalSeconds:F1} MiB/s): {Describe(Memory(process.Id))}"));
+                $"    after catching up ({clock.Elapsed.TotalSeconds:F1} s, {length / 1048576.0 / clock.Elapsed.TotalSeconds:F1} MiB/s, shipper {cpu:F1} CPU-s = {length / 1048576.0 / cpu:F0} MiB/CPU-s): {Describe(Memory(process.Id))}"));
             await AckingServer.StopAsync(server);
         }
         finally
@@ -360,18 +447,18 @@ internal static class PeakMemory
         }
     }
 
-    /// <summary>VmHWM, VmRSS, RssAnon and RssFile in KiB from /proc/pid/status.</summary>
-    private static (long Hwm, long Rss, long Anon, long FileBacked) Memory(int pid)
+    /// <summary>VmHWM, VmRSS, RssAnon, RssFile, RssShmem (in KiB) and Threads from /proc/pid/status.</summary>
+    private static (long Hwm, long Rss, long Anon, long FileBacked, long Shmem, long Threads) Memory(int pid)
     {
         var values = File.ReadLines($"/proc/{pid}/status")
             .Select(line => line.Split(':', 2))
-            .Where(parts => parts.Length == 2 && parts[0] is "VmHWM" or "VmRSS" or "RssAnon" or "RssFile")
+            .Where(parts => parts.Length == 2 && parts[0] is "VmHWM" or "VmRSS" or "RssAnon" or "RssFile" or "RssShmem" or "Threads")
             .ToDictionary(parts => parts[0], parts => long.Parse(parts[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
-        return (values["VmHWM"], values["VmRSS"], values["RssAnon"], values["RssFile"]);
+        return (values["VmHWM"], values["VmRSS"], values["RssAnon"], values["RssFile"], values["RssShmem"], values["Threads"]);
     }
 
-    private static string Describe((long Hwm, long Rss, long Anon, long FileBacked) m) => string.Create(CultureInfo.InvariantCulture,
-        $"VmHWM {m.Hwm / 1024.0:F1} MiB, VmRSS {m.Rss / 1024.0:F1} MiB (anonymous {m.Anon / 1024.0:F1}, file-backed code/data {m.FileBacked / 1024.0:F1})");
+    private static string Describe((long Hwm, long Rss, long Anon, long FileBacked, long Shmem, long Threads) m) => string.Create(CultureInfo.InvariantCulture,
+        $"VmHWM {m.Hwm / 1024.0:F1} MiB, VmRSS {m.Rss / 1024.0:F1} MiB (anonymous {m.Anon / 1024.0:F1}, file-backed code/data {m.FileBacked / 1024.0:F1}, shared/JIT double-mapped {m.Shmem / 1024.0:F1}), {m.Threads} threads");
 
     private static long CheckpointOffset(string state)
     {
