@@ -66,14 +66,6 @@ internal sealed class EncodedBatch
         }
     }
 
-    /// <summary>The batch as the service will read it (for tests and diagnostics).</summary>
-    public EntryBatch ToEntryBatch()
-    {
-        var batch = Header.Clone();
-        batch.MergeFrom(Lines.ToArray());
-        return batch;
-    }
-
     private static void Serialize(EncodedBatch batch, SerializationContext context)
     {
         var lines = batch.Lines;
