@@ -87,8 +87,9 @@ public sealed class ShipperOptions
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Fill each line's advisory ParsedEntry with the contract parser (the service re-parses the raw bytes
-    /// anyway); off, only the source's tenant is set, and reading costs a fraction of the CPU.</summary>
-    public bool ParseLines { get; set; } = true;
+    /// anyway and is the authority); off (the default), only the source's tenant is set, and reading costs a fraction
+    /// of the CPU: the shipper then only finds line boundaries, skips over-long lines and repairs invalid UTF-8.</summary>
+    public bool ParseLines { get; set; }
 
     /// <summary>Compress batches with gzip on the wire.</summary>
     public bool Compress { get; set; } = true;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -47,7 +48,8 @@ public sealed class ShipperRunner : IAsyncDisposable
     private readonly DeadLetterWriter _deadLetters;
     private readonly ShipperMetrics _metrics;
     private readonly GrpcChannel _channel;
-    private readonly LogIngest.LogIngestClient _client;
+    private readonly CallInvoker _invoker;
+    private readonly ArrayPool<byte> _batchBuffers;
     private readonly BatchLimits _limits;
 
     // Owned by the loop task: discovery and reading never run concurrently.
@@ -108,7 +110,9 @@ public sealed class ShipperRunner : IAsyncDisposable
             MaxReceiveMessageSize = 16 * 1024 * 1024,
             CompressionProviders = [new BufferedGzipProvider()],
         });
-        _client = new LogIngest.LogIngestClient(_channel);
+        _invoker = _channel.CreateCallInvoker();
+        // Batch buffers are reused: at most the window's batches plus the one being read are alive at once.
+        _batchBuffers = ArrayPool<byte>.Create(8 * 1024 * 1024, options.MaxInFlightBatches + 2);
     }
 
     /// <summary>Path of the checkpoint file.</summary>
@@ -332,7 +336,7 @@ public sealed class ShipperRunner : IAsyncDisposable
 
         var state = new StreamState(new SemaphoreSlim(_options.MaxInFlightBatches, _options.MaxInFlightBatches));
         using var window = state.Window;
-        using var call = _client.Ship(headers, cancellationToken: streamCts.Token);
+        using var call = _invoker.AsyncDuplexStreamingCall(EncodedBatch.ShipMethod, null, new CallOptions(headers, cancellationToken: streamCts.Token));
         _ = call.ResponseHeadersAsync.ContinueWith(
             headersTask => _connected |= headersTask.IsCompletedSuccessfully && !streamCts.IsCancellationRequested,
             CancellationToken.None,
@@ -375,7 +379,7 @@ public sealed class ShipperRunner : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(IClientStreamWriter<EntryBatch> writer, StreamState state, CancellationToken ct)
+    private async Task PumpAsync(IClientStreamWriter<EncodedBatch> writer, StreamState state, CancellationToken ct)
     {
         await Task.Yield();
         // Each batch is the root of its own trace, not a child of whatever span started the stream.
@@ -423,11 +427,20 @@ public sealed class ShipperRunner : IAsyncDisposable
                 continue;
             }
 
-            batch.Sequence = ++state.Sequence;
+            var header = batch.Header;
+            header.Sequence = ++state.Sequence;
             var activity = StartBatchActivity(file!, batch);
-            _inFlight.Enqueue(new InFlight(batch.Sequence, file!, file!.Path, (long)batch.StartOffset, (long)batch.EndOffset, activity, now));
+            _inFlight.Enqueue(new InFlight(header.Sequence, file!, file!.Path, (long)header.StartOffset, (long)header.EndOffset, activity, now));
             Interlocked.Increment(ref _inFlightCount);
-            await writer.WriteAsync(batch, ct);
+            try
+            {
+                await writer.WriteAsync(batch, ct);
+            }
+            finally
+            {
+                // Serialised into the request by now (or never will be): the buffer goes back to the pool.
+                batch.Release();
+            }
         }
     }
 
@@ -513,7 +526,7 @@ public sealed class ShipperRunner : IAsyncDisposable
         Log.Rejected(_logger, letters.Count, head.Path);
     }
 
-    private static Activity? StartBatchActivity(TrackedFile file, EntryBatch batch)
+    private static Activity? StartBatchActivity(TrackedFile file, EncodedBatch encoded)
     {
         var activity = ShipperTelemetry.ActivitySource.StartActivity(ShipperTelemetry.ShipBatchActivity, ActivityKind.Producer);
         if (activity is null)
@@ -521,13 +534,14 @@ public sealed class ShipperRunner : IAsyncDisposable
             return null;
         }
 
+        var batch = encoded.Header;
         activity.SetTag("kivasync.tenant", file.Tenant);
         activity.SetTag("kivasync.file.path", file.Path);
         activity.SetTag("kivasync.file.fingerprint", file.Fingerprint);
         activity.SetTag("kivasync.batch.sequence", (long)batch.Sequence);
         activity.SetTag("kivasync.batch.start_offset", (long)batch.StartOffset);
         activity.SetTag("kivasync.batch.end_offset", (long)batch.EndOffset);
-        activity.SetTag("kivasync.batch.lines", batch.Lines.Count);
+        activity.SetTag("kivasync.batch.lines", encoded.LineCount);
         DistributedContextPropagator.Current.Inject(activity, batch.TraceContext, static (carrier, key, value) =>
         {
             if (carrier is MapField<string, string> map && key is "traceparent" or "tracestate")
@@ -540,14 +554,14 @@ public sealed class ShipperRunner : IAsyncDisposable
         return activity;
     }
 
-    private (TrackedFile? File, EntryBatch? Batch) NextBatch(DateTimeOffset now)
+    private (TrackedFile? File, EncodedBatch? Batch) NextBatch(DateTimeOffset now)
     {
         var files = _snapshot;
         for (var i = 0; i < files.Length; i++)
         {
             var index = (_roundRobin + i) % files.Length;
             var file = files[index];
-            EntryBatch? batch;
+            EncodedBatch? batch;
             try
             {
                 if (file.Bytes is PlainFileSource plain && plain.Length < file.ReadOffset)
@@ -922,7 +936,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             bytes = plain;
         }
 
-        var file = new TrackedFile(fingerprint, path, source.Tenant, bytes, start, _options.ParseLines) { LastGrowth = now };
+        var file = new TrackedFile(fingerprint, path, source.Tenant, bytes, start, _options.ParseLines, _batchBuffers) { LastGrowth = now };
         _files[fingerprint] = file;
         seen.Add(fingerprint);
         Log.Tracking(_logger, path, fingerprint, source.Tenant, start);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using KivaSync.Contracts.V1;
@@ -23,12 +24,23 @@ internal sealed class TrackedFile : IDisposable
     private Source _source;
     private IByteSource? _bytes;
     private long _acked;
-    private EntryBatch? _pending;
+    private readonly LineEncoder _encoder;
+    private readonly byte[] _tenantOnlyParsed;
+    private readonly byte[] _tooLongParsed;
+    private readonly List<StagedLine> _staged = [];
+    private byte[] _staging = [];
+    private int _stagedBytes;
+    private bool _pendingOpen;
+    private long _pendingStart;
+    private int _pendingLines;
     private long _pendingBytes;
     private DateTimeOffset _pendingSince;
 
-    public TrackedFile(string fingerprint, string path, string tenant, IByteSource bytes, long offset, bool parseLines = true)
+    public TrackedFile(string fingerprint, string path, string tenant, IByteSource bytes, long offset, bool parseLines = false, ArrayPool<byte>? pool = null)
     {
+        _encoder = new LineEncoder(pool);
+        _tenantOnlyParsed = new ParsedEntry { Tenant = tenant }.ToByteArray();
+        _tooLongParsed = new ParsedEntry { Tenant = tenant, RejectReason = ContractReason.TooLong }.ToByteArray();
         _parseLines = parseLines;
         Fingerprint = fingerprint;
         Path = path;
@@ -83,7 +95,7 @@ internal sealed class TrackedFile : IDisposable
     public bool Exhausted { get; private set; }
 
     /// <summary>True when everything sent is acknowledged.</summary>
-    public bool FullyAcked => Acked >= SentOffset && _pending is null;
+    public bool FullyAcked => Acked >= SentOffset && !_pendingOpen;
 
     /// <summary>Moves the acknowledged offset over a batch that starts where the acknowledged bytes end.</summary>
     public void AdvanceAcked(long start, long end)
@@ -121,7 +133,7 @@ internal sealed class TrackedFile : IDisposable
         var acked = Acked;
         _reader.Reset(acked);
         SentOffset = acked;
-        _pending = null;
+        _pendingOpen = false;
         Exhausted = false;
     }
 
@@ -145,22 +157,28 @@ internal sealed class TrackedFile : IDisposable
     /// Reads lines into the pending batch and returns it when it is full, when it has waited
     /// <see cref="BatchLimits.MaxDelay"/> at the end of the file, or when the file will not grow (archive, finalizing).
     /// </summary>
-    public EntryBatch? TryBuildBatch(BatchLimits limits, DateTimeOffset now, ShipperMetrics metrics)
+    public EncodedBatch? TryBuildBatch(BatchLimits limits, DateTimeOffset now, ShipperMetrics metrics)
     {
         if (_bytes is null || Exhausted)
         {
             return null;
         }
 
-        if (_pending is null)
+        if (!_pendingOpen)
         {
-            _pending = new EntryBatch { Source = _source, StartOffset = (ulong)_reader.Position };
+            _pendingOpen = true;
+            _pendingStart = _reader.Position;
+            _pendingLines = 0;
             _pendingBytes = 0;
             _pendingSince = now;
+            _encoder.Clear();
+            _staged.Clear();
+            _stagedBytes = 0;
         }
 
         var final = IsArchive || Finalizing;
         var full = false;
+        var counts = default(ReadCounts);
         while (!full)
         {
             if (!_reader.TryReadLine(out var line) && !(final && _reader.AtEnd && _reader.TryReadTrailing(out line)))
@@ -168,14 +186,16 @@ internal sealed class TrackedFile : IDisposable
                 break;
             }
 
-            Add(line, metrics);
-            full = _pending.Lines.Count >= limits.MaxLines || _pendingBytes >= limits.MaxBytes;
+            Add(line, limits, ref counts);
+            full = _pendingLines >= limits.MaxLines || _pendingBytes >= limits.MaxBytes;
         }
 
+        // Counted once per call, not per line: a metric update per line costs as much as reading the line.
+        counts.Report(metrics);
         var end = _reader.Position;
-        if (end == (long)_pending.StartOffset)
+        if (end == _pendingStart)
         {
-            _pending = null;
+            _pendingOpen = false;
             if (final && _reader.AtEnd && !_reader.HasPartialLine)
             {
                 Exhausted = true;
@@ -189,42 +209,49 @@ internal sealed class TrackedFile : IDisposable
             return null;
         }
 
-        var batch = _pending;
-        batch.EndOffset = (ulong)end;
         if (_source.Path != Path)
         {
             // A new message: batches already handed to the stream keep the path they were read under.
             _source = new Source { Tenant = Tenant, Path = Path, Fingerprint = Fingerprint };
-            batch.Source = _source;
         }
 
-        _pending = null;
+        _pendingOpen = false;
         SentOffset = end;
         if (_parseLines)
         {
-            ParseAll(batch);
+            EncodeParsed();
         }
 
-        return batch;
+        var header = new EntryBatch { Source = _source, StartOffset = (ulong)_pendingStart, EndOffset = (ulong)end };
+        return _encoder.ToBatch(header, _pendingLines);
     }
 
     public void Dispose() => DetachSource();
 
-    private void Add(RawLine line, ShipperMetrics metrics)
+    private void Add(RawLine line, BatchLimits limits, ref ReadCounts counts)
     {
-        metrics.LinesRead.Add(1);
-        metrics.BytesRead.Add(line.Length);
+        counts.Lines++;
+        counts.Bytes += line.Length;
+        if (_pendingLines == 0)
+        {
+            // One buffer per batch, sized for a full batch plus the line that fills it.
+            _encoder.EnsureCapacity(Math.Min(limits.MaxBytes, 4 * 1024 * 1024) + (64 * 1024));
+        }
+
         if (line.TooLongSha256 is not null)
         {
-            metrics.LinesTooLong.Add(1);
-            _pending!.Lines.Add(new LogLine
-            {
-                Offset = (ulong)line.Offset,
-                Length = (uint)line.Length,
-                RawSha256 = ByteString.CopyFrom(line.TooLongSha256),
-                Parsed = new ParsedEntry { Tenant = Tenant, RejectReason = ContractReason.TooLong },
-            });
+            counts.TooLong++;
+            _pendingLines++;
             _pendingBytes += LineOverheadBytes + 32;
+            if (_parseLines)
+            {
+                _staged.Add(new StagedLine(line.Offset, line.Length, -1, 0, line.TooLongSha256));
+            }
+            else
+            {
+                _encoder.WriteLine((ulong)line.Offset, (uint)line.Length, [], line.TooLongSha256, _tooLongParsed);
+            }
+
             return;
         }
 
@@ -235,42 +262,74 @@ internal sealed class TrackedFile : IDisposable
             return;
         }
 
-        byte[]? repaired = null;
         if (!Utf8Repair.IsValid(content))
         {
-            repaired = Utf8Repair.Repair(content);
-            content = repaired;
-            metrics.LinesRepaired.Add(1);
+            content = Utf8Repair.Repair(content);
+            counts.Repaired++;
         }
 
-        _pending!.Lines.Add(new LogLine
-        {
-            Offset = (ulong)line.Offset,
-            Length = (uint)line.Length,
-            Raw = repaired is null ? ByteString.CopyFrom(content) : UnsafeByteOperations.UnsafeWrap(repaired),
-            // The parse is advisory (the service parses the raw bytes itself): it can be turned off for throughput.
-            // Parsed when the batch is complete (in parallel), or only the tenant when parsing is off.
-            Parsed = _parseLines ? null : new ParsedEntry { Tenant = Tenant },
-        });
+        _pendingLines++;
         _pendingBytes += LineOverheadBytes + content.Length;
+        if (_parseLines)
+        {
+            // Parsed when the batch is complete (in parallel), so the raw bytes wait in the staging buffer.
+            Stage(line, content);
+        }
+        else
+        {
+            // The parse is advisory (the service parses the raw bytes itself): off, only the source's tenant is sent.
+            _encoder.WriteLine((ulong)line.Offset, (uint)line.Length, content, [], _tenantOnlyParsed);
+        }
+    }
+
+    private void Stage(RawLine line, ReadOnlySpan<byte> content)
+    {
+        if (_stagedBytes + content.Length > _staging.Length)
+        {
+            Array.Resize(ref _staging, Math.Max(_staging.Length * 2, _stagedBytes + content.Length));
+        }
+
+        content.CopyTo(_staging.AsSpan(_stagedBytes));
+        _staged.Add(new StagedLine(line.Offset, line.Length, _stagedBytes, content.Length, null));
+        _stagedBytes += content.Length;
     }
 
     /// <summary>The advisory parse dominates the shipper's CPU; lines are independent, so they are parsed in parallel.</summary>
-    private void ParseAll(EntryBatch batch)
+    private void EncodeParsed()
     {
-        var lines = batch.Lines;
+        var staged = _staged;
+        var staging = _staging;
         var tenant = Tenant;
-        if (lines.Count < 64)
+        var parsed = new byte[staged.Count][];
+        void ParseOne(int i)
         {
-            foreach (var line in lines)
-            {
-                line.Parsed ??= ToParsed(SystemLogParser.Parse(line.Raw.Span, tenant));
-            }
-
-            return;
+            var line = staged[i];
+            parsed[i] = line.Sha256 is not null
+                ? _tooLongParsed
+                : ToParsed(SystemLogParser.Parse(staging.AsSpan(line.Start, line.Length), tenant)).ToByteArray();
         }
 
-        Parallel.For(0, lines.Count, i => lines[i].Parsed ??= ToParsed(SystemLogParser.Parse(lines[i].Raw.Span, tenant)));
+        if (staged.Count < 64)
+        {
+            for (var i = 0; i < staged.Count; i++)
+            {
+                ParseOne(i);
+            }
+        }
+        else
+        {
+            Parallel.For(0, staged.Count, ParseOne);
+        }
+
+        for (var i = 0; i < staged.Count; i++)
+        {
+            var line = staged[i];
+            var raw = line.Sha256 is null ? staging.AsSpan(line.Start, line.Length) : [];
+            _encoder.WriteLine((ulong)line.Offset, (uint)line.FileLength, raw, line.Sha256, parsed[i]);
+        }
+
+        _staged.Clear();
+        _stagedBytes = 0;
     }
 
     private static ParsedEntry ToParsed(ParseOutcome outcome)
@@ -299,4 +358,36 @@ internal sealed class TrackedFile : IDisposable
     }
 
     private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept((byte)' ', (byte)'\t', (byte)'\r') < 0;
+
+    /// <summary>A line waiting in the staging buffer for the batch's parse.</summary>
+    private readonly record struct StagedLine(long Offset, int FileLength, int Start, int Length, byte[]? Sha256);
+
+    /// <summary>What one call read, reported to the metrics at its end.</summary>
+    private struct ReadCounts
+    {
+        public long Lines;
+        public long Bytes;
+        public long TooLong;
+        public long Repaired;
+
+        public readonly void Report(ShipperMetrics metrics)
+        {
+            if (Lines == 0)
+            {
+                return;
+            }
+
+            metrics.LinesRead.Add(Lines);
+            metrics.BytesRead.Add(Bytes);
+            if (TooLong > 0)
+            {
+                metrics.LinesTooLong.Add(TooLong);
+            }
+
+            if (Repaired > 0)
+            {
+                metrics.LinesRepaired.Add(Repaired);
+            }
+        }
+    }
 }

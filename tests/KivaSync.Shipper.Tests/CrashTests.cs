@@ -18,10 +18,11 @@ public sealed class CrashTests : IDisposable
         await using var server = await FakeIngestServer.StartAsync(service);
         var log = _dir.File("system.log");
         var checkpointFile = _dir.File("state/checkpoints.json");
-        // Big enough (250+ batches) that five kills after at most 30 batches each never reach its end.
-        Append(log, Lines(0, 5000));
+        // Big enough (1000+ batches) that five kills after at most 30 batches each never reach its end, even when the
+        // test is starved of CPU while the shipper runs on between a wait and its kill.
+        Append(log, Lines(0, 20000));
         var random = new Random(20261126);
-        var next = 5000;
+        var next = 20000;
 
         for (var kill = 0; kill < 5; kill++)
         {

@@ -21,7 +21,9 @@ public sealed class ShipperRunnerTests : IDisposable
         var log = _dir.File("system.log");
         // 230 lines, a blank line, a CRLF line and whitespace: batches of 50 split them in several.
         Append(log, Lines(0, 120) + "\n" + EntryLine(500) + "\r\n   \n" + Lines(120, 110));
-        await using var runner = new ShipperRunner(Options(_dir, server.Url, log));
+        var options = Options(_dir, server.Url, log);
+        options.ParseLines = true;
+        await using var runner = new ShipperRunner(options);
         await runner.StartAsync();
 
         await runner.WaitForFileShippedAsync(log, Guard());
@@ -266,6 +268,33 @@ public sealed class ShipperRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task ParseLinesOn_OverLongAndInvalidUtf8Lines_EachLineKeepsItsBytesAndItsOwnParse()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        var longLine = "{\"ts\":\"2024-06-03T14:22:05Z\",\"msg\":\"" + new string('x', 300 * 1024) + "\"}";
+        Append(log, Lines(0, 70) + longLine + "\n");
+        AppendBytes(log, [.. Encoding.UTF8.GetBytes("{\"ts\":\"2024-06-03T14:22:05Z\",\"msg\":\"caf"), 0xFF, .. Encoding.UTF8.GetBytes("\"}\n")]);
+        Append(log, Lines(70, 70));
+        var options = Options(_dir, server.Url, log);
+        options.ParseLines = true;
+        options.MaxLines = 200;
+        await using var runner = new ShipperRunner(options);
+        await runner.StartAsync();
+
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        var lines = server.Service.AllLines().ToList();
+        Assert.Equal(ExpectedLines(await File.ReadAllBytesAsync(log)).Select(e => (ulong)e.Offset), lines.Select(l => l.Offset));
+        Assert.Equal(Contracts.V1.RejectReason.TooLong, lines[70].Parsed.RejectReason);
+        Assert.True(lines[70].Raw.IsEmpty);
+        Assert.Equal("{\"ts\":\"2024-06-03T14:22:05Z\",\"msg\":\"caf\uFFFD\"}", lines[71].Raw.ToStringUtf8());
+        Assert.Equal(Contracts.V1.RejectReason.Unspecified, lines[71].Parsed.RejectReason);
+        // Parsed in parallel, yet each line's parse is its own: the ids follow the file's order.
+        Assert.Equal(Enumerable.Range(0, 140).Select(i => "e" + i), lines.Where(l => l.Parsed.Id.Length > 0).Select(l => l.Parsed.Id));
+    }
+
+    [Fact]
     public async Task Rejections_InAck_WrittenToDeadLetterFile()
     {
         await using var server = await FakeIngestServer.StartAsync();
@@ -367,13 +396,12 @@ public sealed class ShipperRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task ParseLinesOff_Lines_CarryOnlyTheSourceTenant()
+    public async Task ParseLinesOff_ByDefault_LinesCarryOnlyTheSourceTenant()
     {
         await using var server = await FakeIngestServer.StartAsync();
         var log = _dir.File("system.log");
         Append(log, Lines(0, 100));
         var options = Options(_dir, server.Url, log);
-        options.ParseLines = false;
         await using var runner = new ShipperRunner(options);
         await runner.StartAsync();
 
