@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using KivaSync.Contracts.V1;
 using KivaSync.SyncService.Errors;
+using KivaSync.SyncService.Events;
 using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Tenants;
@@ -10,7 +11,7 @@ using KivaSync.SystemLog;
 namespace KivaSync.SyncService.Api;
 
 /// <summary>The sync API for the Kiva web tier: a customer's sync status, and forced resyncs.</summary>
-public sealed class SyncApiService(StateStore store, TenantRegistry tenants, TimeProvider time) : SyncApi.SyncApiBase
+public sealed class SyncApiService(StateStore store, FollowUpStore followUps, TenantRegistry tenants, TimeProvider time) : SyncApi.SyncApiBase
 {
     /// <inheritdoc />
     public override async Task<CustomerSyncStatus> GetSyncStatus(GetSyncStatusRequest request, ServerCallContext context)
@@ -33,7 +34,9 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
         }
 
         var pending = await store.IsPendingAsync(request.Tenant, snapshot.Member);
-        return ToStatus(request.Tenant, settings, snapshot, pending);
+        // Queued events and waiting orders are pending work too.
+        var work = (pending ? 1 : 0) + await followUps.PendingCountAsync(request.Tenant, snapshot.Member);
+        return ToStatus(request.Tenant, settings, snapshot, pending, (uint)work);
     }
 
     /// <inheritdoc />
@@ -150,7 +153,7 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
         return settings;
     }
 
-    private static CustomerSyncStatus ToStatus(string tenant, TenantOptions settings, ContactSnapshot s, bool pending)
+    private static CustomerSyncStatus ToStatus(string tenant, TenantOptions settings, ContactSnapshot s, bool pending, uint pendingWork)
     {
         var status = new CustomerSyncStatus
         {
@@ -159,7 +162,7 @@ public sealed class SyncApiService(StateStore store, TenantRegistry tenants, Tim
             Email = s.Email,
             IsLead = !s.IsCustomer,
             Error = s.Get(ContactSnapshot.Fields.Error) ?? "",
-            PendingWork = pending ? 1u : 0u,
+            PendingWork = pendingWork,
             Fields = new CustomerFields
             {
                 Status = s.Get(ContactSnapshot.Fields.Status) ?? "",

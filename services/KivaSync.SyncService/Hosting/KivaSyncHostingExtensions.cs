@@ -1,6 +1,7 @@
 using KivaSync.SyncService.ActiveCampaign;
 using KivaSync.SyncService.Api;
 using KivaSync.SyncService.Errors;
+using KivaSync.SyncService.Events;
 using KivaSync.SyncService.Ingest;
 using KivaSync.SyncService.RateLimiting;
 using KivaSync.SyncService.Security;
@@ -52,6 +53,7 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<AcFieldCatalog>();
         services.AddSingleton<AcClientFactory>();
         services.AddSingleton<ContactSyncer>();
+        services.AddKivaSyncEventsAndOrders();
         services.AddHostedService<ContactSyncWorker>();
 
         services.AddHttpClient(AcClientFactory.PipelineName, client => client.Timeout = TimeSpan.FromSeconds(60));

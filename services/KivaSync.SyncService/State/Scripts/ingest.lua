@@ -9,6 +9,10 @@
 -- ARGV[6..] = the entries, flat (see IngestScriptEntry in C#): no JSON to decode.
 -- Returns an array with one code per entry: 1 accepted, 2 rejected (first time), 0 duplicate.
 --
+-- Events are never coalesced: each goes on its contact's queue "ev:<member>" (zset, score = ts, member =
+-- a tenant-wide sequence + the payload, so equal events stay distinct and ties keep arrival order).
+-- Paid orders are kept per customer in "o:<id>" (last writer by ts wins) and listed in "op:<id>" until AC has them.
+--
 -- Cost per entry is what makes ingest fast: one dedup SADD, one HMGET and one HSET per contact,
 -- a ZADD only when a value really changed; counters are written once per batch.
 local p = ARGV[1]
@@ -25,7 +29,7 @@ local result = {}
 -- Identities (docs/dedup.md): lasting ones in 65,536 intset buckets "d:<4 hex>"; windowed ones
 -- (customer state-only entries and noise, whose replay is harmless) in two rotating generations
 -- of 16,384 buckets "r:<gen>:<4 hex>". A generation older than the previous one is dropped whole.
-local m = redis.call('HMGET', meta, 'dgen', 'newest_ts')
+local m = redis.call('HMGET', meta, 'dgen', 'newest_ts', 'evseq')
 local gen = math.floor(now / period)
 local known = tonumber(m[1])
 if known and known > gen then
@@ -44,6 +48,10 @@ end
 local newest = tonumber(m[2] or '-1')
 local r_cur = p .. 'r:' .. gen .. ':'
 local r_prev = p .. 'r:' .. (gen - 1) .. ':'
+local evseq = tonumber(m[3] or '0')
+local evseq_start = evseq
+local ev_counts = {}
+local unknown = {}
 
 local function first_time(windowed, b, m)
   if windowed then
@@ -97,6 +105,13 @@ local function merge_lead(ckey, lead_email_lc)
     redis.call('HSET', ckey, 'ac_id', ac[1], 'ac_email', ac[2] or '')
   end
   redis.call('DEL', lkey)
+  -- Its queued events are the customer's now (same scores and members: the order is kept).
+  local lev = p .. 'ev:l:' .. lead_email_lc
+  if redis.call('EXISTS', lev) == 1 then
+    local cev = p .. 'ev:' .. string.sub(ckey, #p + 1)
+    redis.call('ZUNIONSTORE', cev, 2, cev, lev)
+    redis.call('DEL', lev)
+  end
   redis.call('SREM', p .. 'leads', lead_email_lc)
   redis.call('ZREM', dirty, 'l:' .. lead_email_lc)
   redis.call('ZREM', p .. 'inflight', 'l:' .. lead_email_lc)
@@ -195,6 +210,7 @@ local function fold_customer(e)
   end
   if fold_fields(v, e, out) then changed = true end
   finish(key, member, v, e, out, changed)
+  return member
 end
 
 local function fold_lead(e)
@@ -206,7 +222,7 @@ local function fold_lead(e)
     local v = read(key, e)
     local out = {}
     finish(key, owner, v, e, out, fold_fields(v, e, out))
-    return
+    return owner
   end
   local member = 'l:' .. lc
   local key = p .. member
@@ -221,6 +237,30 @@ local function fold_lead(e)
   end
   if fold_fields(v, e, out) then changed = true end
   finish(key, member, v, e, out, changed)
+  return member
+end
+
+-- Queues the entry's event for its contact; the contact is queued for a sync even if its state did not change.
+local function queue_event(member, ev, ts)
+  evseq = evseq + 1
+  redis.call('ZADD', p .. 'ev:' .. member, ts, string.format('%012d', evseq) .. '\n' .. ev)
+  mark_dirty(member, ts)
+end
+
+-- Stores a customer's paid order, last writer by ts wins; its source is the one of the first entry stored.
+local function store_order(cid, od, ts)
+  local nl = string.find(od, '\n', 2, true)
+  local oid = string.sub(od, nl + 1)
+  local okey = p .. 'o:' .. cid
+  local v = redis.call('HMGET', okey, 't:' .. oid, 'src:' .. oid)
+  if ts < tonumber(v[1] or '-1') then return end
+  if v[2] then
+    redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, ts)
+  else
+    redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, ts, 'src:' .. oid, string.sub(od, 1, 1))
+  end
+  redis.call('SADD', p .. 'op:' .. cid, oid)
+  mark_dirty('c:' .. cid, ts)
 end
 
 local accepted = 0
@@ -242,9 +282,12 @@ while i <= n do
     end
     i = i + 6
   else
-    local e = {ts = tonumber(ARGV[i + 3]), np = tonumber(ARGV[i + 5])}
+    local e = {ts = tonumber(ARGV[i + 3])}
     local wk = ARGV[i + 4]
-    i = i + 6
+    local ev = ARGV[i + 5]
+    local od = ARGV[i + 6]
+    e.np = tonumber(ARGV[i + 7])
+    i = i + 8
     if kind == 'c' or kind == 'cw' then
       e.cid = ARGV[i]
       i = i + 1
@@ -271,11 +314,26 @@ while i <= n do
         end
       end
 
+      local member
       if kind == 'c' or kind == 'cw' then
-        fold_customer(e)
+        member = fold_customer(e)
       elseif kind == 'l' then
-        fold_lead(e)
+        member = fold_lead(e)
       end
+      if ev ~= '' then
+        local c = string.sub(ev, 1, 1)
+        if c == '!' then
+          local name = string.sub(ev, 2)
+          unknown[name] = (unknown[name] or 0) + 1
+        elseif c == '-' and #ev == 1 then
+          ev_counts['ev_historical_not_sent'] = (ev_counts['ev_historical_not_sent'] or 0) + 1
+        elseif c == '~' and #ev == 1 then
+          ev_counts['ev_without_contact'] = (ev_counts['ev_without_contact'] or 0) + 1
+        elseif member then
+          queue_event(member, ev, e.ts)
+        end
+      end
+      if od ~= '' and e.cid then store_order(e.cid, od, e.ts) end
     end
   end
 end
@@ -284,6 +342,12 @@ if accepted > 0 then
   redis.call('HINCRBY', meta, 'accepted', accepted)
   if batch_newest > newest then redis.call('HSET', meta, 'newest_ts', batch_newest) end
 end
+if evseq > evseq_start then
+  redis.call('HINCRBY', meta, 'ev_queued', evseq - evseq_start)
+  redis.call('HSET', meta, 'evseq', evseq)
+end
+for name, n in pairs(ev_counts) do redis.call('HINCRBY', meta, name, n) end
+for name, n in pairs(unknown) do redis.call('HINCRBY', p .. 'unknown_events', name, n) end
 if #rejected > 0 then
   for reason, n in pairs(reject_counts) do redis.call('HINCRBY', p .. 'rejects', reason, n) end
   redis.call('LPUSH', p .. 'rejected', unpack(rejected))
