@@ -88,7 +88,7 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
             }
             else if (name.StartsWith("ev:", StringComparison.Ordinal))
             {
-                lines.AddRange((await db.SortedSetRangeByRankWithScoresAsync(key)).Select(e => $"ev {name} {e.Score} {e.Element}"));
+                lines.AddRange((await db.ListRangeAsync(key)).Select((e, i) => $"ev {name} {i} {e}"));
             }
             else if (name.StartsWith("o:", StringComparison.Ordinal))
             {

@@ -9,13 +9,12 @@ namespace KivaSync.SyncService.Events;
 /// <param name="Data">The event data: original ts, a space, the compact data JSON (cut to 250 characters).</param>
 public sealed record QueuedEvent(RedisValue Raw, string AcName, string Data)
 {
-    /// <summary>Reads a queue member: 12-digit sequence, "\n", data, "\n", AC name.</summary>
+    /// <summary>Reads a queue item: data, "\n", AC name (the data holds no raw newline: a validated ts and compact JSON).</summary>
     public static QueuedEvent Parse(RedisValue raw)
     {
         var text = raw.ToString();
-        var first = text.IndexOf('\n', StringComparison.Ordinal);
-        var second = text.IndexOf('\n', first + 1);
-        return new QueuedEvent(raw, text[(second + 1)..], text[(first + 1)..second]);
+        var cut = text.IndexOf('\n', StringComparison.Ordinal);
+        return new QueuedEvent(raw, text[(cut + 1)..], text[..cut]);
     }
 }
 
@@ -34,16 +33,17 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
 {
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>The oldest events of a contact's queue (ts order, ties in arrival order).</summary>
+    /// <summary>The oldest events of a contact's queue, in arrival order.</summary>
     public async Task<IReadOnlyList<QueuedEvent>> ReadEventsAsync(string tenant, string member, int max)
     {
-        var raw = await Db.SortedSetRangeByRankAsync(new RedisKeys(tenant).Events(member), 0, max - 1);
+        var raw = await Db.ListRangeAsync(new RedisKeys(tenant).Events(member), 0, max - 1);
         return [.. raw.Select(QueuedEvent.Parse)];
     }
 
-    /// <summary>Takes an event AC accepted off the queue.</summary>
+    /// <summary>Takes an event AC accepted off the queue: its first occurrence from the head, which is the one sent
+    /// (an identical event logged twice with different ids is still sent twice, one removal each).</summary>
     public Task RemoveEventAsync(string tenant, string member, QueuedEvent e) =>
-        Db.SortedSetRemoveAsync(new RedisKeys(tenant).Events(member), e.Raw);
+        Db.ListRemoveAsync(new RedisKeys(tenant).Events(member), e.Raw, 1);
 
     /// <summary>Whether a contact has queued events.</summary>
     public Task<bool> HasEventsAsync(string tenant, string member) => Db.KeyExistsAsync(new RedisKeys(tenant).Events(member));
@@ -56,7 +56,7 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
     {
         var keys = new RedisKeys(tenant);
         var batch = Db.CreateBatch();
-        var events = batch.SortedSetLengthAsync(keys.Events(member));
+        var events = batch.ListLengthAsync(keys.Events(member));
         var orders = member.StartsWith("c:", StringComparison.Ordinal) ? batch.SetLengthAsync(keys.OrdersPending(member[2..])) : Task.FromResult(0L);
         batch.Execute();
         return await events + await orders;

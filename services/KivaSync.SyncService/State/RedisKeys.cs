@@ -51,7 +51,7 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>Set while AC asked the tenant to back off (429/503 Retry-After).</summary>
     public string RatePause => Prefix + "rl:pause";
 
-    /// <summary>A contact's queued events (zset, score = entry ts ms, member = 12-digit sequence + "\n" + event data + "\n" + AC name).</summary>
+    /// <summary>A contact's queued events (list in arrival order, each event data + "\n" + AC name).</summary>
     public string Events(string member) => Prefix + "ev:" + member;
 
     /// <summary>A customer's paid orders (hash: order id → order JSON, "t:id" ts ms, "src:id" source of the first entry,

@@ -9,8 +9,8 @@
 -- ARGV[6..] = the entries, flat (see IngestScriptEntry in C#): no JSON to decode.
 -- Returns an array with one code per entry: 1 accepted, 2 rejected (first time), 0 duplicate.
 --
--- Events are never coalesced: each goes on its contact's queue "ev:<member>" (zset, score = ts, member =
--- a tenant-wide sequence + the payload, so equal events stay distinct and ties keep arrival order).
+-- Events are never coalesced: each goes on its contact's queue "ev:<member>", a list in arrival order
+-- (within a file that is ts order); one RPUSH per contact per batch, O(1) however long the queue.
 -- Paid orders are kept per customer in "o:<id>" (last writer by ts wins) and listed in "op:<id>" until AC has them.
 --
 -- Cost per entry is what makes ingest fast: one dedup SADD per entry; one HMGET and one HSET per contact
@@ -30,7 +30,7 @@ local result = {}
 -- Identities (docs/dedup.md): lasting ones in 65,536 intset buckets "d:<4 hex>"; windowed ones
 -- (customer state-only entries and noise, whose replay is harmless) in two rotating generations
 -- of 16,384 buckets "r:<gen>:<4 hex>". A generation older than the previous one is dropped whole.
-local m = redis.call('HMGET', meta, 'dgen', 'newest_ts', 'evseq')
+local m = redis.call('HMGET', meta, 'dgen', 'newest_ts')
 local gen = math.floor(now / period)
 local known = tonumber(m[1])
 if known and known > gen then
@@ -49,8 +49,7 @@ end
 local newest = tonumber(m[2] or '-1')
 local r_cur = p .. 'r:' .. gen .. ':'
 local r_prev = p .. 'r:' .. (gen - 1) .. ':'
-local evseq = tonumber(m[3] or '0')
-local evseq_start = evseq
+local nqueued = 0
 local ev_counts = {}
 local unknown = {}
 
@@ -159,7 +158,7 @@ local function flush_events(member)
   evq[member] = nil
   local key = p .. 'ev:' .. member
   for j = 1, #q, 1000 do
-    redis.call('ZADD', key, unpack(q, j, math.min(j + 999, #q)))
+    redis.call('RPUSH', key, unpack(q, j, math.min(j + 999, #q)))
   end
 end
 
@@ -180,12 +179,16 @@ local function merge_lead(ckey, lead_email_lc)
     redis.call('HSET', ckey, 'ac_id', ac[1], 'ac_email', ac[2] or '')
   end
   redis.call('DEL', lkey)
-  -- Same scores and members: the events keep their order.
+  -- The lead's events go first: they were logged before the customer existed.
   local lev = p .. 'ev:l:' .. lead_email_lc
   if redis.call('EXISTS', lev) == 1 then
     local cev = p .. 'ev:' .. string.sub(ckey, #p + 1)
-    redis.call('ZUNIONSTORE', cev, 2, cev, lev)
-    redis.call('DEL', lev)
+    flush_events(string.sub(ckey, #p + 1))
+    local mine = redis.call('LRANGE', cev, 0, -1)
+    redis.call('RENAME', lev, cev)
+    for j = 1, #mine, 1000 do
+      redis.call('RPUSH', cev, unpack(mine, j, math.min(j + 999, #mine)))
+    end
   end
   redis.call('SREM', p .. 'leads', lead_email_lc)
   redis.call('ZREM', dirty, 'l:' .. lead_email_lc)
@@ -305,11 +308,10 @@ end
 
 -- Queues the entry's event for its contact; the contact is queued for a sync even if its state did not change.
 local function queue_event(member, ev, ts)
-  evseq = evseq + 1
+  nqueued = nqueued + 1
   local q = evq[member]
   if not q then q = {}; evq[member] = q end
-  q[#q + 1] = ts
-  q[#q + 1] = string.format('%012d', evseq) .. '\n' .. ev
+  q[#q + 1] = ev
   mark_dirty(member, ts)
 end
 
@@ -410,10 +412,7 @@ if accepted > 0 then
   redis.call('HINCRBY', meta, 'accepted', accepted)
   if batch_newest > newest then redis.call('HSET', meta, 'newest_ts', batch_newest) end
 end
-if evseq > evseq_start then
-  redis.call('HINCRBY', meta, 'ev_queued', evseq - evseq_start)
-  redis.call('HSET', meta, 'evseq', evseq)
-end
+if nqueued > 0 then redis.call('HINCRBY', meta, 'ev_queued', nqueued) end
 for name, n in pairs(ev_counts) do redis.call('HINCRBY', meta, name, n) end
 for name, n in pairs(unknown) do redis.call('HINCRBY', p .. 'unknown_events', name, n) end
 if #rejected > 0 then
