@@ -98,34 +98,21 @@ local function num(x, d)
 end
 
 -- Each contact is read once and written once per batch, however many of the batch's entries name it:
--- cache[key] = {v = field -> value (false = absent), out = field -> value to write, changed, maxts}.
+-- cache[key] = {v = field -> value (nil = absent), out = field -> value to write, changed, maxts}.
 -- The fold is per-field last-writer-wins on ts, so folding a contact's entries in the batch's order
 -- against the cached values is exactly folding them one by one against Redis.
 local cache = {}
-local HEAD = {'em', 't:em', 'el', 'ver', 'last_ts', 'ix'}
 
--- Loads the head fields and the entry's carried fields (and their ts) that are not cached yet.
-local function load(key, e)
+-- Reads a contact's whole hash on its first entry of the batch: one linear pass over a small hash (a
+-- listpack) costs less than looking fields up one by one, and later entries need no read at all.
+local function load(key)
   local c = cache[key]
-  local need = {}
-  if not c then
-    c = {v = {}, out = {}, changed = false, maxts = -1}
-    cache[key] = c
-    for j = 1, #HEAD do need[j] = HEAD[j] end
-  end
-  local v = c.v
-  if e then
-    for j = e.at, e.at + 2 * e.np - 1, 2 do
-      local f = ARGV[j]
-      if v[f] == nil then need[#need + 1] = f; need[#need + 1] = 't:' .. f end
-    end
-  end
-  if #need > 0 then
-    local r = redis.call('HMGET', key, unpack(need))
-    for j = 1, #need do
-      if v[need[j]] == nil then v[need[j]] = r[j] or false end
-    end
-  end
+  if c then return c end
+  local v = {}
+  local r = redis.call('HGETALL', key)
+  for j = 1, #r, 2 do v[r[j]] = r[j + 1] end
+  c = {v = v, out = {}, changed = false, maxts = -1}
+  cache[key] = c
   return c
 end
 
@@ -240,7 +227,7 @@ local function fold_customer(e)
   local member = 'c:' .. e.cid
   local key = p .. member
   local lc = e.el
-  local c = load(key, e)
+  local c = load(key)
   local is_new = not c.v['t:em']
   local old_lc = c.v['el']
   local changed, won = fold_email(c, e)
@@ -255,7 +242,7 @@ local function fold_customer(e)
     end
     if c.v['ix'] then
       redis.call('HDEL', key, 'ix')
-      c.v['ix'] = false
+      c.v['ix'] = nil
     end
     local owner = redis.call('HGET', idx, lc)
     if owner ~= member then
@@ -268,7 +255,7 @@ local function fold_customer(e)
         merge_lead(key, lc)
         changed = true
         -- The merge wrote name and phone: fold this entry's fields over the merged values.
-        c = load(key, e)
+        c = load(key)
       end
       redis.call('HSET', idx, lc, member)
     end
@@ -287,12 +274,12 @@ local function fold_lead(e)
   local owner = redis.call('HGET', idx, lc)
   if owner and string.sub(owner, 1, 2) == 'c:' then
     -- A contact entry with a customer's current email is about that customer.
-    local c = load(p .. owner, e)
+    local c = load(p .. owner)
     finish(c, owner, e, fold_fields(c, e))
     return owner
   end
   local member = 'l:' .. lc
-  local c = load(p .. member, e)
+  local c = load(p .. member)
   local is_new = not c.v['t:em']
   local changed = fold_email(c, e)
   if c.v['el'] ~= lc then put(c, 'el', lc) end
