@@ -114,6 +114,8 @@ public sealed class DemoEnvironment : IAsyncDisposable
             [$"KivaSync:Tenants:{t}:TrackingKey"] = account.TrackingKey,
             [$"KivaSync:Tenants:{t}:TrackingUrl"] = emulator?.TrackingUrl.ToString() ?? "https://trackcmp.net/event",
             [$"KivaSync:Tenants:{t}:RequestsPerSecond"] = settings.RequestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // The emulator's tracking endpoint has no limit (AC publishes none): events need not wait for AC's 5/s.
+            [$"KivaSync:Tenants:{t}:EventsPerSecond"] = emulator is null ? "5" : "500",
             ["KivaSync:Sync:Debounce"] = "00:00:00.200",
             // One caller (the demo's shipper and its status reads), allowed this tenant only.
             ["KivaSync:Callers:demo:Token"] = token,

@@ -25,6 +25,9 @@ public sealed record LogEntry(
 {
     /// <summary>The customer or lead this entry is about, if any.</summary>
     public Person? Subject => Customer ?? Contact;
+
+    /// <summary>The "ts" exactly as logged (event data carries the original text, not a reformatted time).</summary>
+    public string TsText { get; init; } = "";
 }
 
 /// <summary>A "customer" (with <see cref="CustomerId"/>) or "contact" (lead, no id) object.

@@ -333,7 +333,10 @@ public static class SystemLogParser
             draft.Customer is null ? null : draft.Attrs,
             draft.Order,
             draft.DataJson,
-            draft.Week);
+            draft.Week)
+        {
+            TsText = draft.TsText ?? "",
+        };
         return new ParseOutcome(entry, RejectReason.None, null, tenant, id, IsBlank: false);
     }
 
@@ -457,6 +460,7 @@ public static class SystemLogParser
         if (TryParseRfc3339Chars(chars, out var parsed))
         {
             draft.Ts = parsed;
+            draft.TsText = chars.ToString();
             draft.TsError = null;
         }
         else
@@ -985,6 +989,7 @@ public static class SystemLogParser
     {
         public string? Tenant { get; set; }
         public DateTimeOffset Ts { get; set; }
+        public string? TsText { get; set; }
         public string? TsError { get; set; }
         public string? Id { get; set; }
         public string? Event { get; set; }

@@ -13,6 +13,18 @@ public sealed partial class EmulatedAccount
     private readonly List<string> _eventNames = [];
     private readonly List<EmulatedEvent> _events = [];
     private bool _eventTrackingEnabled;
+    private int _eventFailures;
+
+    /// <summary>The next this-many tracking posts are answered 503 with Retry-After and not recorded (fault injection).</summary>
+    public int FailNextEvents
+    {
+        get { lock (_gate) { return _eventFailures; } }
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            lock (_gate) { _eventFailures = value; }
+        }
+    }
 
     /// <summary>Whether event tracking is switched on (PUT /api/3/eventTracking).</summary>
     public bool EventTrackingEnabled
@@ -78,7 +90,7 @@ public sealed partial class EmulatedAccount
         return ApiResult.Created(new JsonObject { ["eventTrackingEvent"] = new JsonObject { ["name"] = name } });
     }
 
-    /// <summary>Answers one tracking post (form fields already read). Never rate limited, never failed by fault injection.</summary>
+    /// <summary>Answers one tracking post (form fields already read). Never rate limited; failed only by <see cref="FailNextEvents"/>.</summary>
     internal async Task HandleEventAsync(HttpContext context, IFormCollection form)
     {
         ApiResult result;
@@ -88,7 +100,15 @@ public sealed partial class EmulatedAccount
         {
             at = _time.GetUtcNow();
             latency = _latency;
-            result = TrackEvent(form, at);
+            if (_eventFailures > 0)
+            {
+                _eventFailures--;
+                result = ApiResult.Message(StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable", retryAfter: 1);
+            }
+            else
+            {
+                result = TrackEvent(form, at);
+            }
         }
 
         if (latency > TimeSpan.Zero)

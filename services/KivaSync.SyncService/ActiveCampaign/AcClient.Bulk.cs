@@ -58,7 +58,7 @@ public sealed partial class AcClient
                 try
                 {
                     var json = await SendAsync(HttpMethod.Post, "import/bulk_import", "import/bulk_import", chunk, ct);
-                    batchIds.Add(Text(json["batchId"]));
+                    batchIds.Add(TextOrEmpty(json["batchId"]));
                     break;
                 }
                 catch (AcRequestException e) when (e.Status == HttpStatusCode.BadRequest && e.Message.Contains("Rate limit exceeded", StringComparison.OrdinalIgnoreCase) && attempt <= BulkRateLimitRetries)
@@ -77,8 +77,8 @@ public sealed partial class AcClient
     {
         var json = await SendAsync(HttpMethod.Get, "import/info?batchId=" + Uri.EscapeDataString(batchId), "import/info", null, ct);
         static IReadOnlyList<string> Strings(JsonNode? node) =>
-            [.. (node as JsonArray ?? []).Select(Text).Where(s => s.Length > 0)];
-        return new AcBulkImportInfo(batchId, Text(json["status"]), Strings(json["success"]), Strings(json["failure"]));
+            [.. (node as JsonArray ?? []).Select(TextOrEmpty).Where(s => s.Length > 0)];
+        return new AcBulkImportInfo(batchId, TextOrEmpty(json["status"]), Strings(json["success"]), Strings(json["failure"]));
     }
 
     /// <summary>Request bodies of at most <see cref="BulkMaxContacts"/> contacts and <see cref="BulkMaxBytes"/> bytes each.</summary>

@@ -21,7 +21,7 @@ public sealed partial class AcClient
     /// <summary>GET /api/3/lists, every page.</summary>
     public async Task<IReadOnlyList<AcList>> ListListsAsync(CancellationToken ct) =>
         (await ListAllAsync("lists", "", "lists", ct))
-            .Select(node => new AcList(Id(node["id"]), Text(node["name"]), Text(node["stringid"])))
+            .Select(node => new AcList(Id(node["id"]), TextOrEmpty(node["name"]), TextOrEmpty(node["stringid"])))
             .ToList();
 
     /// <summary>POST /api/3/lists (all four values are required by AC). Throws <see cref="AcRequestException"/>
@@ -34,7 +34,7 @@ public sealed partial class AcClient
         };
         var list = (await SendAsync(HttpMethod.Post, "lists", "lists", body, ct))["list"]
             ?? throw new AcRequestException(HttpStatusCode.OK, null, "AC answered without a list");
-        return new AcList(Id(list["id"]), Text(list["name"]) is { Length: > 0 } n ? n : name, stringId);
+        return new AcList(Id(list["id"]), TextOrEmpty(list["name"]) is { Length: > 0 } n ? n : name, stringId);
     }
 
     /// <summary>POST /api/3/contactLists: status 1 subscribes, 2 unsubscribes. Status 1 re-subscribes someone who
@@ -56,15 +56,10 @@ public sealed partial class AcClient
         var json = await SendAsync(HttpMethod.Get, $"contacts/{Uri.EscapeDataString(contactId)}/contactLists", "contacts/{id}/contactLists", null, ct);
         return (json["contactLists"]?.AsArray() ?? [])
             .Where(node => node is not null)
-            .Select(node => new AcContactList(Id(node!["list"]), int.TryParse(Text(node["status"]), out var s) ? s : 0))
+            .Select(node => new AcContactList(Id(node!["list"]), int.TryParse(TextOrEmpty(node["status"]), out var s) ? s : 0))
             .ToList();
     }
 
-    /// <summary>A scalar as text (AC sends numbers as strings, sometimes as numbers).</summary>
-    private static string Text(JsonNode? node) => node switch
-    {
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        JsonValue v when v.TryGetValue<long>(out var n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        _ => "",
-    };
+    /// <summary>A scalar as text (AC sends numbers as strings, sometimes as numbers); "" when absent.</summary>
+    private static string TextOrEmpty(JsonNode? node) => Text(node) ?? "";
 }

@@ -23,8 +23,8 @@ public sealed partial class AcClient
         var query = "filters[search][eq]=" + Uri.EscapeDataString(name.Trim());
         var tags = await ListAllAsync("tags", query, "tags", ct);
         return tags
-            .Where(t => Text(t["tagType"]) is "" or "contact")
-            .Select(t => new AcTag(Id(t["id"]), Text(t["tag"])))
+            .Where(t => TextOrEmpty(t["tagType"]) is "" or "contact")
+            .Select(t => new AcTag(Id(t["id"]), TextOrEmpty(t["tag"])))
             .FirstOrDefault(t => string.Equals(t.Name.Trim(), name.Trim(), StringComparison.OrdinalIgnoreCase));
     }
 
@@ -34,7 +34,7 @@ public sealed partial class AcClient
         var body = new JsonObject { ["tag"] = new JsonObject { ["tag"] = name, ["tagType"] = "contact", ["description"] = description } };
         var tag = (await SendAsync(HttpMethod.Post, "tags", "tags", body, ct))["tag"]
             ?? throw new AcRequestException(HttpStatusCode.OK, null, "AC answered without a tag");
-        return new AcTag(Id(tag["id"]), Text(tag["tag"]) is { Length: > 0 } n ? n : name);
+        return new AcTag(Id(tag["id"]), TextOrEmpty(tag["tag"]) is { Length: > 0 } n ? n : name);
     }
 
     /// <summary>POST /api/3/contactTags; returns the association id (AC answers the existing one when the tag is already there).</summary>
@@ -51,7 +51,7 @@ public sealed partial class AcClient
         var json = await SendAsync(HttpMethod.Get, $"contacts/{Uri.EscapeDataString(contactId)}/contactTags", "contacts/{id}/contactTags", null, ct);
         return (json["contactTags"]?.AsArray() ?? [])
             .Where(node => node is not null)
-            .Select(node => new AcContactTag(Id(node!["id"]), Text(node["tag"])))
+            .Select(node => new AcContactTag(Id(node!["id"]), TextOrEmpty(node["tag"])))
             .ToList();
     }
 
@@ -72,7 +72,7 @@ public sealed partial class AcClient
     /// <summary>GET /api/3/fieldRels, every page.</summary>
     public async Task<IReadOnlyList<AcFieldRelation>> ListFieldRelationsAsync(CancellationToken ct) =>
         (await ListAllAsync("fieldRels", "", "fieldRels", ct))
-            .Select(node => new AcFieldRelation(Id(node["id"]), Text(node["field"]), Text(node["relid"])))
+            .Select(node => new AcFieldRelation(Id(node["id"]), TextOrEmpty(node["field"]), TextOrEmpty(node["relid"])))
             .ToList();
 
     /// <summary>POST /api/3/fieldRels: makes a field available on a list ("0" = all lists); returns the relation.</summary>

@@ -3,6 +3,7 @@ using Grpc.Core;
 using KivaSync.Contracts.V1;
 using KivaSync.SyncService.ActiveCampaign;
 using KivaSync.SyncService.Errors;
+using KivaSync.SyncService.Events;
 using KivaSync.SyncService.Provisioning;
 using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
@@ -15,6 +16,7 @@ namespace KivaSync.SyncService.Api;
 /// <summary>The sync API for the Kiva web tier: a customer's sync status, and forced resyncs.</summary>
 public sealed class SyncApiService(
     StateStore store,
+    FollowUpStore followUps,
     TenantRegistry tenants,
     TenantStatusReader statusReader,
     TimeProvider time,
@@ -47,7 +49,9 @@ public sealed class SyncApiService(
         }
 
         var pending = await store.IsPendingAsync(request.Tenant, snapshot.Member);
-        return ToStatus(request.Tenant, settings, snapshot, pending);
+        // Queued events and waiting orders are pending work too.
+        var work = (pending ? 1 : 0) + await followUps.PendingCountAsync(request.Tenant, snapshot.Member);
+        return ToStatus(request.Tenant, settings, snapshot, pending, (uint)work);
     }
 
     /// <inheritdoc />
@@ -282,7 +286,7 @@ public sealed class SyncApiService(
         return settings;
     }
 
-    private static CustomerSyncStatus ToStatus(string tenant, TenantOptions settings, ContactSnapshot s, bool pending)
+    private static CustomerSyncStatus ToStatus(string tenant, TenantOptions settings, ContactSnapshot s, bool pending, uint pendingWork)
     {
         var status = new CustomerSyncStatus
         {
@@ -293,7 +297,7 @@ public sealed class SyncApiService(
             Error = s.Get(ContactSnapshot.Fields.SyncState) == "dead"
                 ? $"dead-lettered after {s.Get(ContactSnapshot.Fields.Attempts)} attempts (RetryDeadLetters sends it again): {s.Get(ContactSnapshot.Fields.Error)}"
                 : s.Get(ContactSnapshot.Fields.Error) ?? "",
-            PendingWork = pending ? 1u : 0u,
+            PendingWork = pendingWork,
             Fields = new CustomerFields
             {
                 Status = s.Get(ContactSnapshot.Fields.Status) ?? "",

@@ -1,6 +1,7 @@
 using KivaSync.SyncService.ActiveCampaign;
 using KivaSync.SyncService.Api;
 using KivaSync.SyncService.Errors;
+using KivaSync.SyncService.Events;
 using KivaSync.SyncService.Ingest;
 using KivaSync.SyncService.Provisioning;
 using KivaSync.SyncService.RateLimiting;
@@ -64,6 +65,7 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<TenantProvisioner>();
         services.AddSingleton<IContactFollowUp, ListsAndTagsFollowUp>();
         services.AddSingleton<ContactSyncer>();
+        services.AddKivaSyncEventsAndOrders();
         services.AddHostedService<ContactSyncWorker>();
         services.AddSingleton<TenantStatusReader>();
         services.AddSingleton<TenantGauges>();

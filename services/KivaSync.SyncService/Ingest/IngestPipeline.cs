@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using KivaSync.Contracts.V1;
 using KivaSync.SyncService.Errors;
+using KivaSync.SyncService.Events;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.Tenants;
@@ -49,6 +50,8 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         var lineCount = batch.Lines.Count;
         var slots = new Slot[lineCount];
         Span<byte> identity = stackalloc byte[EntryIdentity.Size];
+        // Historical or live is decided as the batch is processed (the contract's "at the time it is processed").
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         for (var i = 0; i < lineCount; i++)
         {
             var line = batch.Lines[i];
@@ -88,13 +91,14 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
 
             if (!groups.TryGetValue(tenant, out var group))
             {
-                group = new TenantGroup(tenant, traceParent, path, lineCount);
+                tenants.TryGet(tenant, out var tenantOptions);
+                group = new TenantGroup(tenant, traceParent, path, lineCount, EventRules.For(tenantOptions));
                 groups[tenant] = group;
             }
 
             if (outcome.Entry is { } entry)
             {
-                IngestScriptEntry.WriteAccepted(group.Args, identity, entry);
+                IngestScriptEntry.WriteAccepted(group.Args, identity, entry, group.Rules, nowMs);
             }
             else
             {
@@ -259,9 +263,10 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
 
     internal sealed class TenantGroup
     {
-        public TenantGroup(string tenant, string? traceParent, string sourcePath, int lines)
+        public TenantGroup(string tenant, string? traceParent, string sourcePath, int lines, EventRules rules)
         {
             Tenant = tenant;
+            Rules = rules;
             // About 12 arguments per line; the store fills its own header slots.
             Args = new List<RedisValue>(StateStore.IngestHeaderArgs + 2 + (lines * 12));
             for (var i = 0; i < StateStore.IngestHeaderArgs; i++)
@@ -273,6 +278,9 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         }
 
         public string Tenant { get; }
+
+        /// <summary>The tenant's event rules.</summary>
+        public EventRules Rules { get; }
 
         /// <summary>The script's ARGV: the store's header slots, this batch's header, then the entries.</summary>
         public List<RedisValue> Args { get; }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using KivaSync.SyncService.Events;
 using KivaSync.SyncService.State;
 using KivaSync.SystemLog;
 using StackExchange.Redis;
@@ -11,11 +12,15 @@ namespace KivaSync.SyncService.Ingest;
 /// decode inside Redis, which is where ingest spends its time. Per entry:
 /// <list type="bullet">
 /// <item>accepted: kind ("c" customer, "l" lead, "n" none; "cw"/"nw" when the identity is only kept for
-/// the dedup window), bucket, member, ts (unix ms), week ("" unless a weekly cycle), number of field
-/// pairs, then for "c" the customer id, for "c"/"l" the email and its lower case ("" when the same),
+/// the dedup window), bucket, member, ts (unix ms), week ("" unless a weekly cycle), event, order (both
+/// below), number of field pairs, then for "c" the customer id, for "c"/"l" the email and its lower case ("" when the same),
 /// then the pairs (fn, ln, ph and attribute changes; "" clears).</item>
 /// <item>rejected: "r", bucket, member, reason, detail, offset.</item>
 /// </list>
+/// Event: "" none (or the weekly cycle), "!" + log name for an unknown event, "-" for a historical event
+/// that is not sent, "~" for an event without a customer or contact, else event data + "\n" + AC name (queued as is;
+/// data first since it holds no raw newline: a validated ts and compact JSON).
+/// Order: "" none, else source ("1" live, "0" historical) + the order as JSON + "\n" + order id.
 /// </summary>
 internal static class IngestScriptEntry
 {
@@ -26,7 +31,7 @@ internal static class IngestScriptEntry
         args.Add(sourcePath);
     }
 
-    public static void WriteAccepted(List<RedisValue> args, ReadOnlySpan<byte> identity, LogEntry entry)
+    public static void WriteAccepted(List<RedisValue> args, ReadOnlySpan<byte> identity, LogEntry entry, EventRules rules, long nowMs)
     {
         var windowed = !NeedsLastingIdentity(entry);
         var person = entry.Subject;
@@ -35,6 +40,7 @@ internal static class IngestScriptEntry
         WriteIdentity(args, identity, windowed);
         args.Add(entry.Ts.ToUnixTimeMilliseconds());
         args.Add(entry.Event == EventCatalog.WeeklyCycleCompleted && entry.Week is not null ? entry.Week : "");
+        WriteEventAndOrder(args, entry, rules, nowMs);
         var countAt = args.Count;
         args.Add(0);
         if (person is null)
@@ -77,6 +83,43 @@ internal static class IngestScriptEntry
         }
 
         args[countAt] = (args.Count - start) / 2;
+    }
+
+    /// <summary>What the script does with the entry's event and paid order; decided here, where the tenant's
+    /// rules are, so the script only queues and counts.</summary>
+    private static void WriteEventAndOrder(List<RedisValue> args, LogEntry entry, EventRules rules, long nowMs)
+    {
+        var live = rules.IsLive(entry, nowMs);
+        if (entry.Event is not { } name || name == EventCatalog.WeeklyCycleCompleted)
+        {
+            args.Add("");
+        }
+        else if (!rules.TryGet(name, out var definition))
+        {
+            args.Add("!" + name);
+        }
+        else if (entry.Subject is null)
+        {
+            args.Add("~");
+        }
+        else if (!rules.ShouldSend(definition, live))
+        {
+            args.Add("-");
+        }
+        else
+        {
+            args.Add(EventRules.EventData(entry) + "\n" + definition.AcName);
+        }
+
+        // A Deep Data order needs a customer (its e-commerce customer's external id is the customer id).
+        if (entry.Order is { } order && entry.Customer is not null && entry.Event is EventCatalog.OrderCompleted or EventCatalog.GiftBoxPurchase)
+        {
+            args.Add((live ? "1" : "0") + PendingOrder.ToJson(entry, order) + "\n" + order.Id);
+        }
+        else
+        {
+            args.Add("");
+        }
     }
 
     public static void WriteRejected(List<RedisValue> args, ReadOnlySpan<byte> identity, RejectReason reason, string? detail, ulong offset)

@@ -20,9 +20,14 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
     private static readonly TimeSpan LongestPoll = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Waits for one of the tenant's slots; dispose the lease once AC has answered.</summary>
-    public async Task<RateLease> AcquireAsync(string tenant, double requestsPerSecond, CancellationToken ct)
+    public Task<RateLease> AcquireAsync(string tenant, double requestsPerSecond, CancellationToken ct) =>
+        AcquireAsync(tenant, requestsPerSecond, RateBudget.Api, ct);
+
+    /// <summary>Waits for one slot of the given budget (the AC API, or event tracking which has its own).</summary>
+    public async Task<RateLease> AcquireAsync(string tenant, double requestsPerSecond, RateBudget budget, CancellationToken ct)
     {
         var keys = new RedisKeys(tenant);
+        var (slotsKey, pauseKey) = budget == RateBudget.Events ? (keys.EventRateSlots, keys.EventRatePause) : (keys.RateSlots, keys.RatePause);
         var slots = Math.Max(1, (int)Math.Floor(requestsPerSecond));
         var id = Guid.NewGuid().ToString("N");
         var started = Stopwatch.GetTimestamp();
@@ -30,7 +35,7 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
         {
             ct.ThrowIfCancellationRequested();
             var waitMs = (long)await redis.GetDatabase().ScriptEvaluateAsync(
-                LuaScripts.RateLimit, [keys.RateSlots, keys.RatePause], [slots, id, (long)LongestHold.TotalMilliseconds]);
+                LuaScripts.RateLimit, [slotsKey, pauseKey], [slots, id, (long)LongestHold.TotalMilliseconds]);
             if (waitMs <= 0)
             {
                 break;
@@ -42,12 +47,28 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
 
         telemetry.RateLimitWait.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, tenant));
         // N slots each held one window of N / rate seconds after the answer: rate requests per second.
-        return new RateLease(redis, keys.RateSlots, id, (long)Math.Ceiling(slots / requestsPerSecond * 1000));
+        return new RateLease(redis, slotsKey, id, (long)Math.Ceiling(slots / requestsPerSecond * 1000));
     }
 
     /// <summary>Holds the whole tenant for <paramref name="delay"/> (AC answered 429 or 503 with Retry-After).</summary>
-    public Task PauseAsync(string tenant, TimeSpan delay) =>
-        redis.GetDatabase().StringSetAsync(new RedisKeys(tenant).RatePause, "1", delay, When.Always);
+    public Task PauseAsync(string tenant, TimeSpan delay) => PauseAsync(tenant, RateBudget.Api, delay);
+
+    /// <summary>Holds one budget of the tenant for <paramref name="delay"/>: a 429/503 from tracking pauses tracking only.</summary>
+    public Task PauseAsync(string tenant, RateBudget budget, TimeSpan delay)
+    {
+        var keys = new RedisKeys(tenant);
+        return redis.GetDatabase().StringSetAsync(budget == RateBudget.Events ? keys.EventRatePause : keys.RatePause, "1", delay, When.Always);
+    }
+}
+
+/// <summary>Which of a tenant's budgets a request uses.</summary>
+public enum RateBudget
+{
+    /// <summary>The AC API (RequestsPerSecond).</summary>
+    Api,
+
+    /// <summary>Event tracking posts (EventsPerSecond).</summary>
+    Events,
 }
 
 /// <summary>One request's slot; releasing it keeps the slot one more window (1 s at 5 of 5/s), as AC counts.</summary>

@@ -60,6 +60,31 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>Set while AC asked the tenant to back off (429/503 Retry-After).</summary>
     public string RatePause => Prefix + "rl:pause";
 
+    /// <summary>A contact's queued events (list in arrival order, each event data + "\n" + AC name).</summary>
+    public string Events(string member) => Prefix + "ev:" + member;
+
+    /// <summary>A customer's paid orders (hash: order id → order JSON, "t:id" ts ms, "src:id" source of the first entry,
+    /// "ac:id" AC's order id and "acsrc:id" the source AC has, once sent).</summary>
+    public string Orders(string customerId) => Prefix + "o:" + customerId;
+
+    /// <summary>A customer's order ids waiting to be sent (set).</summary>
+    public string OrdersPending(string customerId) => Prefix + "op:" + customerId;
+
+    /// <summary>Hash unknown event name → count of entries.</summary>
+    public string UnknownEvents => Prefix + "unknown_events";
+
+    /// <summary>Hash of AC event tracking: "enabled" once switched on, "n:&lt;lower-cased name&gt;" for each registered name.</summary>
+    public string AcEventNames => Prefix + "ac:events";
+
+    /// <summary>Hash of Deep Data ids: "connection" → the connection id, "c:&lt;customer id&gt;" → the e-commerce customer id.</summary>
+    public string AcEcom => Prefix + "ac:ecom";
+
+    /// <summary>The event-tracking budget's slots (its own budget, same rule as <see cref="RateSlots"/>).</summary>
+    public string EventRateSlots => Prefix + "rl:events";
+
+    /// <summary>Set while the tracking endpoint asked us to back off (pauses tracking only).</summary>
+    public string EventRatePause => Prefix + "rl:events:pause";
+
     /// <summary>A contact's state hash, by member ("c:id" or "l:email").</summary>
     public string Contact(string member) => Prefix + member;
 

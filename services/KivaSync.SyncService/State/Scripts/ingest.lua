@@ -9,8 +9,13 @@
 -- ARGV[6..] = the entries, flat (see IngestScriptEntry in C#): no JSON to decode.
 -- Returns an array with one code per entry: 1 accepted, 2 rejected (first time), 0 duplicate.
 --
--- Cost per entry is what makes ingest fast: one dedup SADD, one HMGET and one HSET per contact,
--- a ZADD only when a value really changed; counters are written once per batch.
+-- Events are never coalesced: each goes on its contact's queue "ev:<member>", a list in arrival order
+-- (within a file that is ts order); one RPUSH per contact per batch, O(1) however long the queue.
+-- Paid orders are kept per customer in "o:<id>" (last writer by ts wins) and listed in "op:<id>" until AC has them.
+--
+-- Cost per entry is what makes ingest fast: one dedup SADD per entry; one HMGET and one HSET per contact
+-- per batch (however many entries name it), a ZADD to the work queue only when a value really changed and
+-- one ZADD per contact for its events; counters are written once per batch.
 local p = ARGV[1]
 local now = tonumber(ARGV[2])
 local period = tonumber(ARGV[3])
@@ -44,6 +49,9 @@ end
 local newest = tonumber(m[2] or '-1')
 local r_cur = p .. 'r:' .. gen .. ':'
 local r_prev = p .. 'r:' .. (gen - 1) .. ':'
+local nqueued = 0
+local ev_counts = {}
+local unknown = {}
 
 local function first_time(windowed, b, m)
   if windowed then
@@ -84,9 +92,70 @@ local function set_if_newer(key, field, value, ts)
   return true
 end
 
--- A lead that turned customer: its name and phone carry over where newer; its AC contact is the customer's.
+local function num(x, d)
+  if x then return tonumber(x) or d end
+  return d
+end
+
+-- Each contact is read once and written once per batch, however many of the batch's entries name it:
+-- cache[key] = {v = field -> value (nil = absent), out = field -> value to write, changed, maxts}.
+-- The fold is per-field last-writer-wins on ts, so folding a contact's entries in the batch's order
+-- against the cached values is exactly folding them one by one against Redis.
+local cache = {}
+
+-- Reads a contact's whole hash on its first entry of the batch: one linear pass over a small hash (a
+-- listpack) costs less than looking fields up one by one, and later entries need no read at all.
+local function load(key)
+  local c = cache[key]
+  if c then return c end
+  local v = {}
+  local r = redis.call('HGETALL', key)
+  for j = 1, #r, 2 do v[r[j]] = r[j + 1] end
+  c = {v = v, out = {}, changed = false, maxts = -1}
+  cache[key] = c
+  return c
+end
+
+local function put(c, f, val)
+  c.v[f] = val
+  c.out[f] = val
+end
+
+-- Writes a cached contact in one HSET (a changed one gets a new version) and drops it from the cache.
+local function flush(key)
+  local c = cache[key]
+  if not c then return end
+  cache[key] = nil
+  local out = c.out
+  if c.changed then
+    out['ver'] = num(c.v['ver'], 0) + 1
+    if c.maxts > num(c.v['last_ts'], -1) then out['last_ts'] = c.maxts end
+    if tp ~= nil then out['tp'] = tp end
+  end
+  local flat = {}
+  for f, val in pairs(out) do flat[#flat + 1] = f; flat[#flat + 1] = val end
+  if #flat > 0 then redis.call('HSET', key, unpack(flat)) end
+end
+
+-- Events queued in this batch per member, written with one ZADD per contact at the end.
+local evq = {}
+local function flush_events(member)
+  local q = evq[member]
+  if not q then return end
+  evq[member] = nil
+  local key = p .. 'ev:' .. member
+  for j = 1, #q, 1000 do
+    redis.call('RPUSH', key, unpack(q, j, math.min(j + 999, #q)))
+  end
+end
+
+-- A lead that turned customer: its name and phone carry over where newer; its AC contact is the customer's;
+-- its queued events are the customer's now. Both hashes are flushed first: this works on Redis directly.
 local function merge_lead(ckey, lead_email_lc)
   local lkey = p .. 'l:' .. lead_email_lc
+  flush(ckey)
+  flush(lkey)
+  flush_events('l:' .. lead_email_lc)
   if redis.call('EXISTS', lkey) == 0 then return end
   for _, f in ipairs({'fn', 'ln', 'ph'}) do
     local v = redis.call('HMGET', lkey, f, 't:' .. f)
@@ -97,94 +166,96 @@ local function merge_lead(ckey, lead_email_lc)
     redis.call('HSET', ckey, 'ac_id', ac[1], 'ac_email', ac[2] or '')
   end
   redis.call('DEL', lkey)
+  -- The lead's events go first: they were logged before the customer existed.
+  local lev = p .. 'ev:l:' .. lead_email_lc
+  if redis.call('EXISTS', lev) == 1 then
+    local cev = p .. 'ev:' .. string.sub(ckey, #p + 1)
+    flush_events(string.sub(ckey, #p + 1))
+    local mine = redis.call('LRANGE', cev, 0, -1)
+    redis.call('RENAME', lev, cev)
+    for j = 1, #mine, 1000 do
+      redis.call('RPUSH', cev, unpack(mine, j, math.min(j + 999, #mine)))
+    end
+  end
   redis.call('SREM', p .. 'leads', lead_email_lc)
   redis.call('ZREM', dirty, 'l:' .. lead_email_lc)
   redis.call('ZREM', p .. 'inflight', 'l:' .. lead_email_lc)
   queued['l:' .. lead_email_lc] = nil
 end
 
--- Reads a contact hash once: em, t:em, el, ver, last_ts, ix, then each carried field and its ts.
--- The carried fields are the entry's pairs in ARGV: e.at .. e.at + 2 * e.np - 1.
--- ix is set on a customer whose email another customer took over in the email index: only then, for a
--- new customer or a changed email does the fold look at the index (it saves a read per entry).
-local HEAD = 6
-local function read(key, e)
-  local names = {'em', 't:em', 'el', 'ver', 'last_ts', 'ix'}
-  for j = e.at, e.at + 2 * e.np - 1, 2 do
-    names[#names + 1] = ARGV[j]
-    names[#names + 1] = 't:' .. ARGV[j]
-  end
-  return redis.call('HMGET', key, unpack(names))
-end
-
--- Per-field last-writer-wins of the carried fields against what read() returned; appends the
--- writes to `out` and returns true when a value changed (a replay changes nothing, writes nothing).
-local function fold_fields(v, e, out)
+-- Per-field last-writer-wins of the entry's carried fields (ARGV e.at .. e.at + 2 * e.np - 1) against
+-- the cached values; returns true when a value changed (a replay changes nothing, writes nothing).
+local function fold_fields(c, e)
   local changed = false
   local ts = e.ts
-  for i = 1, 2 * e.np, 2 do
-    local f, val = ARGV[e.at + i - 1], ARGV[e.at + i]
-    local cur, old = v[HEAD + i], tonumber(v[HEAD + i + 1] or '-1')
+  local v = c.v
+  for j = e.at, e.at + 2 * e.np - 1, 2 do
+    local f, val = ARGV[j], ARGV[j + 1]
+    local tsf = 't:' .. f
+    local old = num(v[tsf], -1)
     if ts >= old then
-      if cur ~= val then
-        out[#out + 1] = f; out[#out + 1] = val
+      if v[f] ~= val then
+        put(c, f, val)
         changed = true
       end
-      if ts > old then out[#out + 1] = 't:' .. f; out[#out + 1] = ts end
+      if ts > old then put(c, tsf, ts) end
     end
   end
   return changed
 end
 
 -- The email of a contact's own hash; returns whether the value changed and whether ts won.
-local function fold_email(v, e, out)
-  local old = tonumber(v[2] or '-1')
+local function fold_email(c, e)
+  local old = num(c.v['t:em'], -1)
   if e.ts < old then return false, false end
-  local changed = v[1] ~= e.em
-  if changed then out[#out + 1] = 'em'; out[#out + 1] = e.em end
-  if e.ts > old then out[#out + 1] = 't:em'; out[#out + 1] = e.ts end
+  local changed = c.v['em'] ~= e.em
+  if changed then put(c, 'em', e.em) end
+  if e.ts > old then put(c, 't:em', e.ts) end
   return changed, true
 end
 
--- Writes the fold's result in one HSET; a changed contact gets a new version and is queued.
-local function finish(key, member, v, e, out, changed)
+-- A changed contact is queued and gets a new version when it is written.
+local function finish(c, member, e, changed)
   if changed then
-    out[#out + 1] = 'ver'; out[#out + 1] = (tonumber(v[4] or '0') or 0) + 1
-    if e.ts > tonumber(v[5] or '-1') then out[#out + 1] = 'last_ts'; out[#out + 1] = e.ts end
-    if tp ~= nil then out[#out + 1] = 'tp'; out[#out + 1] = tp end
+    c.changed = true
+    if e.ts > c.maxts then c.maxts = e.ts end
+    mark_dirty(member, e.ts)
   end
-  if #out > 0 then redis.call('HSET', key, unpack(out)) end
-  if changed then mark_dirty(member, e.ts) end
 end
 
 local function fold_customer(e)
   local member = 'c:' .. e.cid
   local key = p .. member
   local lc = e.el
-  local v = read(key, e)
-  local out = {}
-  local is_new = not v[2]
-  local changed, won = fold_email(v, e, out)
-  local old_lc = v[3]
-  if won and (old_lc ~= lc or v[6]) then
+  local c = load(key)
+  local is_new = not c.v['t:em']
+  local old_lc = c.v['el']
+  local changed, won = fold_email(c, e)
+  -- ix is set on a customer whose email another customer took over in the email index: only then, for a
+  -- new customer or a changed email does the fold look at the index (it saves a read per entry).
+  if won and (old_lc ~= lc or c.v['ix']) then
     if old_lc ~= lc then
       if old_lc then
         if redis.call('HGET', idx, old_lc) == member then redis.call('HDEL', idx, old_lc) end
       end
-      out[#out + 1] = 'el'; out[#out + 1] = lc
+      put(c, 'el', lc)
     end
-    if v[6] then redis.call('HDEL', key, 'ix') end
+    if c.v['ix'] then
+      redis.call('HDEL', key, 'ix')
+      c.v['ix'] = nil
+    end
     local owner = redis.call('HGET', idx, lc)
     if owner ~= member then
       if owner and string.sub(owner, 1, 2) == 'c:' then
         -- Taking over another customer's email: that one must look at the index again on its next entry.
         redis.call('HSET', p .. owner, 'ix', '1')
+        if cache[p .. owner] then cache[p .. owner].v['ix'] = '1' end
       end
       if owner == 'l:' .. lc then
         merge_lead(key, lc)
         changed = true
         -- The merge wrote name and phone: fold this entry's fields over the merged values.
-        v = read(key, e)
+        c = load(key)
       end
       redis.call('HSET', idx, lc, member)
     end
@@ -193,8 +264,9 @@ local function fold_customer(e)
     redis.call('SADD', p .. 'customers', e.cid)
     changed = true
   end
-  if fold_fields(v, e, out) then changed = true end
-  finish(key, member, v, e, out, changed)
+  if fold_fields(c, e) then changed = true end
+  finish(c, member, e, changed)
+  return member
 end
 
 local function fold_lead(e)
@@ -202,25 +274,48 @@ local function fold_lead(e)
   local owner = redis.call('HGET', idx, lc)
   if owner and string.sub(owner, 1, 2) == 'c:' then
     -- A contact entry with a customer's current email is about that customer.
-    local key = p .. owner
-    local v = read(key, e)
-    local out = {}
-    finish(key, owner, v, e, out, fold_fields(v, e, out))
-    return
+    local c = load(p .. owner)
+    finish(c, owner, e, fold_fields(c, e))
+    return owner
   end
   local member = 'l:' .. lc
-  local key = p .. member
-  local v = read(key, e)
-  local out = {}
-  local changed = fold_email(v, e, out)
-  if v[3] ~= lc then out[#out + 1] = 'el'; out[#out + 1] = lc end
+  local c = load(p .. member)
+  local is_new = not c.v['t:em']
+  local changed = fold_email(c, e)
+  if c.v['el'] ~= lc then put(c, 'el', lc) end
   if not owner then redis.call('HSET', idx, lc, member) end
-  if not v[2] then
+  if is_new then
     redis.call('SADD', p .. 'leads', lc)
     changed = true
   end
-  if fold_fields(v, e, out) then changed = true end
-  finish(key, member, v, e, out, changed)
+  if fold_fields(c, e) then changed = true end
+  finish(c, member, e, changed)
+  return member
+end
+
+-- Queues the entry's event for its contact; the contact is queued for a sync even if its state did not change.
+local function queue_event(member, ev, ts)
+  nqueued = nqueued + 1
+  local q = evq[member]
+  if not q then q = {}; evq[member] = q end
+  q[#q + 1] = ev
+  mark_dirty(member, ts)
+end
+
+-- Stores a customer's paid order, last writer by ts wins; its source is the one of the first entry stored.
+local function store_order(cid, od, ts)
+  local nl = string.find(od, '\n', 2, true)
+  local oid = string.sub(od, nl + 1)
+  local okey = p .. 'o:' .. cid
+  local v = redis.call('HMGET', okey, 't:' .. oid, 'src:' .. oid)
+  if ts < tonumber(v[1] or '-1') then return end
+  if v[2] then
+    redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, ts)
+  else
+    redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, ts, 'src:' .. oid, string.sub(od, 1, 1))
+  end
+  redis.call('SADD', p .. 'op:' .. cid, oid)
+  mark_dirty('c:' .. cid, ts)
 end
 
 local accepted = 0
@@ -242,9 +337,12 @@ while i <= n do
     end
     i = i + 6
   else
-    local e = {ts = tonumber(ARGV[i + 3]), np = tonumber(ARGV[i + 5])}
+    local e = {ts = tonumber(ARGV[i + 3])}
     local wk = ARGV[i + 4]
-    i = i + 6
+    local ev = ARGV[i + 5]
+    local od = ARGV[i + 6]
+    e.np = tonumber(ARGV[i + 7])
+    i = i + 8
     if kind == 'c' or kind == 'cw' then
       e.cid = ARGV[i]
       i = i + 1
@@ -271,19 +369,39 @@ while i <= n do
         end
       end
 
+      local member
       if kind == 'c' or kind == 'cw' then
-        fold_customer(e)
+        member = fold_customer(e)
       elseif kind == 'l' then
-        fold_lead(e)
+        member = fold_lead(e)
       end
+      if ev ~= '' then
+        local c = string.sub(ev, 1, 1)
+        if c == '!' then
+          local name = string.sub(ev, 2)
+          unknown[name] = (unknown[name] or 0) + 1
+        elseif c == '-' and #ev == 1 then
+          ev_counts['ev_historical_not_sent'] = (ev_counts['ev_historical_not_sent'] or 0) + 1
+        elseif c == '~' and #ev == 1 then
+          ev_counts['ev_without_contact'] = (ev_counts['ev_without_contact'] or 0) + 1
+        elseif member then
+          queue_event(member, ev, e.ts)
+        end
+      end
+      if od ~= '' and e.cid then store_order(e.cid, od, e.ts) end
     end
   end
 end
 
+for key in pairs(cache) do flush(key) end
+for member in pairs(evq) do flush_events(member) end
 if accepted > 0 then
   redis.call('HINCRBY', meta, 'accepted', accepted)
   if batch_newest > newest then redis.call('HSET', meta, 'newest_ts', batch_newest) end
 end
+if nqueued > 0 then redis.call('HINCRBY', meta, 'ev_queued', nqueued) end
+for name, n in pairs(ev_counts) do redis.call('HINCRBY', meta, name, n) end
+for name, n in pairs(unknown) do redis.call('HINCRBY', p .. 'unknown_events', name, n) end
 if #rejected > 0 then
   for reason, n in pairs(reject_counts) do redis.call('HINCRBY', p .. 'rejects', reason, n) end
   redis.call('LPUSH', p .. 'rejected', unpack(rejected))

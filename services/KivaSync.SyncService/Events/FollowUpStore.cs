@@ -1,0 +1,146 @@
+using KivaSync.SyncService.State;
+using StackExchange.Redis;
+
+namespace KivaSync.SyncService.Events;
+
+/// <summary>One event waiting on a contact's queue.</summary>
+/// <param name="Raw">The queue member as stored (removed exactly once AC accepted it).</param>
+/// <param name="AcName">The AC event name.</param>
+/// <param name="Data">The event data: original ts, a space, the compact data JSON (cut to 250 characters).</param>
+public sealed record QueuedEvent(RedisValue Raw, string AcName, string Data)
+{
+    /// <summary>Reads a queue item: data, "\n", AC name (the data holds no raw newline: a validated ts and compact JSON).</summary>
+    public static QueuedEvent Parse(RedisValue raw)
+    {
+        var text = raw.ToString();
+        var cut = text.IndexOf('\n', StringComparison.Ordinal);
+        return new QueuedEvent(raw, text[(cut + 1)..], text[..cut]);
+    }
+}
+
+/// <summary>A customer's order waiting for AC.</summary>
+/// <param name="TsMs">Ts of the entry stored (to tell whether a newer one arrived while sending).</param>
+/// <param name="Source">Source of the first entry (1 live, 0 historical).</param>
+/// <param name="AcId">AC's order id once sent.</param>
+/// <param name="AcSource">The source AC has, once sent.</param>
+public sealed record StoredOrder(string OrderId, PendingOrder Order, long TsMs, int Source, string? AcId, int? AcSource);
+
+/// <summary>Tenant-wide event figures, for status and test-sync style reports.</summary>
+public sealed record EventFigures(long Queued, long HistoricalNotSent, long WithoutContact, long Refused, IReadOnlyDictionary<string, long> Unknown);
+
+/// <summary>Redis reads and writes of the events and orders waiting for AC, and of the AC ids they need.</summary>
+public sealed class FollowUpStore(IConnectionMultiplexer redis)
+{
+    private IDatabase Db => redis.GetDatabase();
+
+    /// <summary>The oldest events of a contact's queue, in arrival order.</summary>
+    public async Task<IReadOnlyList<QueuedEvent>> ReadEventsAsync(string tenant, string member, int max)
+    {
+        var raw = await Db.ListRangeAsync(new RedisKeys(tenant).Events(member), 0, max - 1);
+        return [.. raw.Select(QueuedEvent.Parse)];
+    }
+
+    /// <summary>Takes an event AC accepted off the queue: its first occurrence from the head, which is the one sent
+    /// (an identical event logged twice with different ids is still sent twice, one removal each).</summary>
+    public Task RemoveEventAsync(string tenant, string member, QueuedEvent e) =>
+        Db.ListRemoveAsync(new RedisKeys(tenant).Events(member), e.Raw, 1);
+
+    /// <summary>Whether a contact has queued events.</summary>
+    public Task<bool> HasEventsAsync(string tenant, string member) => Db.KeyExistsAsync(new RedisKeys(tenant).Events(member));
+
+    /// <summary>Whether a customer has orders waiting.</summary>
+    public Task<bool> HasPendingOrdersAsync(string tenant, string customerId) => Db.KeyExistsAsync(new RedisKeys(tenant).OrdersPending(customerId));
+
+    /// <summary>Events queued plus orders waiting for one contact.</summary>
+    public async Task<long> PendingCountAsync(string tenant, string member)
+    {
+        var keys = new RedisKeys(tenant);
+        var batch = Db.CreateBatch();
+        var events = batch.ListLengthAsync(keys.Events(member));
+        var orders = member.StartsWith("c:", StringComparison.Ordinal) ? batch.SetLengthAsync(keys.OrdersPending(member[2..])) : Task.FromResult(0L);
+        batch.Execute();
+        return await events + await orders;
+    }
+
+    /// <summary>A customer's orders waiting for AC.</summary>
+    public async Task<IReadOnlyList<StoredOrder>> ReadPendingOrdersAsync(string tenant, string customerId)
+    {
+        var keys = new RedisKeys(tenant);
+        var ids = await Db.SetMembersAsync(keys.OrdersPending(customerId));
+        var orders = new List<StoredOrder>(ids.Length);
+        foreach (var id in ids.Select(i => i.ToString()).Order(StringComparer.Ordinal))
+        {
+            var v = await Db.HashGetAsync(keys.Orders(customerId), [id, "t:" + id, "src:" + id, "ac:" + id, "acsrc:" + id]);
+            if (v[0].IsNullOrEmpty)
+            {
+                continue;
+            }
+
+            orders.Add(new StoredOrder(
+                id, PendingOrder.FromJson(v[0]!), (long)v[1], v[2] == "1" ? 1 : 0,
+                v[3].IsNullOrEmpty ? null : v[3].ToString(), v[4].IsNullOrEmpty ? null : (int)v[4]));
+        }
+
+        return orders;
+    }
+
+    /// <summary>Records that AC has the order; it stops waiting unless a newer entry replaced it meanwhile.</summary>
+    public Task RecordOrderSentAsync(string tenant, string customerId, StoredOrder order, string acId, int acSource)
+    {
+        var keys = new RedisKeys(tenant);
+        return Db.ScriptEvaluateAsync(
+            "redis.call('HSET', KEYS[1], 'ac:' .. ARGV[1], ARGV[2], 'acsrc:' .. ARGV[1], ARGV[3]) " +
+            "if redis.call('HGET', KEYS[1], 't:' .. ARGV[1]) == ARGV[4] then redis.call('SREM', KEYS[2], ARGV[1]) end return 1",
+            [keys.Orders(customerId), keys.OrdersPending(customerId)],
+            [order.OrderId, acId, acSource, order.TsMs]);
+    }
+
+    /// <summary>Whether event tracking is known to be on, and which of <paramref name="names"/> are known to be registered.</summary>
+    public async Task<(bool Enabled, bool[] Registered)> ReadTrackingAsync(string tenant, IReadOnlyList<string> names)
+    {
+        var fields = new RedisValue[names.Count + 1];
+        fields[0] = "enabled";
+        for (var i = 0; i < names.Count; i++)
+        {
+            fields[i + 1] = "n:" + names[i].ToLowerInvariant();
+        }
+
+        var values = await Db.HashGetAsync(new RedisKeys(tenant).AcEventNames, fields);
+        return (values[0] == "1", [.. values.Skip(1).Select(v => v == "1")]);
+    }
+
+    /// <summary>Remembers that tracking is on and these names are registered.</summary>
+    public Task RecordTrackingAsync(string tenant, IEnumerable<string> names) =>
+        Db.HashSetAsync(new RedisKeys(tenant).AcEventNames,
+            [new HashEntry("enabled", "1"), .. names.Select(n => new HashEntry("n:" + n.ToLowerInvariant(), "1"))]);
+
+    /// <summary>Forgets what is known about tracking (AC said it is off or a name is not registered).</summary>
+    public Task ForgetTrackingAsync(string tenant) => Db.KeyDeleteAsync(new RedisKeys(tenant).AcEventNames);
+
+    /// <summary>A stored Deep Data id: "connection" or "c:&lt;customer id&gt;".</summary>
+    public async Task<string?> ReadEcomIdAsync(string tenant, string field)
+    {
+        var v = await Db.HashGetAsync(new RedisKeys(tenant).AcEcom, field);
+        return v.IsNullOrEmpty ? null : v.ToString();
+    }
+
+    /// <summary>Stores a Deep Data id.</summary>
+    public Task WriteEcomIdAsync(string tenant, string field, string id) => Db.HashSetAsync(new RedisKeys(tenant).AcEcom, field, id);
+
+    /// <summary>Forgets the stored Deep Data ids (AC no longer has them).</summary>
+    public Task ForgetEcomAsync(string tenant) => Db.KeyDeleteAsync(new RedisKeys(tenant).AcEcom);
+
+    /// <summary>Counts an event AC refused for good.</summary>
+    public Task CountRefusedAsync(string tenant) => Db.HashIncrementAsync(new RedisKeys(tenant).Meta, "ev_refused");
+
+    /// <summary>The tenant's event figures.</summary>
+    public async Task<EventFigures> ReadFiguresAsync(string tenant)
+    {
+        var keys = new RedisKeys(tenant);
+        var meta = await Db.HashGetAsync(keys.Meta, ["ev_queued", "ev_historical_not_sent", "ev_without_contact", "ev_refused"]);
+        var unknown = await Db.HashGetAllAsync(keys.UnknownEvents);
+        return new EventFigures(
+            (long?)meta[0] ?? 0, (long?)meta[1] ?? 0, (long?)meta[2] ?? 0, (long?)meta[3] ?? 0,
+            unknown.ToDictionary(e => e.Name.ToString(), e => (long)e.Value, StringComparer.Ordinal));
+    }
+}

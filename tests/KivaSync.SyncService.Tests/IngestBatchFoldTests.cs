@@ -1,0 +1,116 @@
+using KivaSync.Contracts.V1;
+using KivaSync.SampleLog;
+using StackExchange.Redis;
+
+namespace KivaSync.SyncService.Tests;
+
+/// <summary>The ingest script folds each contact once per batch: that must give exactly the state of
+/// folding the same entries one batch each (email changes, leads turning customers, events and orders included).</summary>
+public sealed class IngestBatchFoldTests : IAsyncLifetime
+{
+    private const string Batched = "greenleaf";
+    private const string OneByOne = "single";
+    private ServiceHarness service = null!;
+
+    public async Task InitializeAsync() => service = await ServiceHarness.StartAsync(Batched, extra: new Dictionary<string, string?>
+    {
+        [$"KivaSync:Tenants:{OneByOne}:ApiUrl"] = "http://127.0.0.1:9/unused",
+        [$"KivaSync:Tenants:{OneByOne}:ApiKey"] = "test-key",
+        [$"KivaSync:Tenants:{OneByOne}:AccountWebUrl"] = "https://single.activehosted.com",
+    });
+
+    public async Task DisposeAsync() => await service.DisposeAsync();
+
+    [Fact]
+    public async Task Ship_SameLinesInBigBatchesOrOneByOne_SameStateEventsAndOrders()
+    {
+        // Few customers and many weeks: each batch names most contacts several times.
+        var lines = SampleLogGenerator.GenerateLines(new SampleLogOptions { Customers = 60, Leads = 40, Weeks = 40, WriteTenantKey = false })
+            .Take(4000).ToArray();
+
+        var batched = await ShipAsync(Batched, lines, 1000);
+        var oneByOne = await ShipAsync(OneByOne, lines, 1);
+
+        Assert.Equal(batched.Sum(a => (long)a.Accepted), oneByOne.Sum(a => (long)a.Accepted));
+        var expected = await DumpStateAsync(OneByOne);
+        Assert.Contains("\nev ", expected, StringComparison.Ordinal);
+        Assert.Contains("\norder ", expected, StringComparison.Ordinal);
+        Assert.Equal(expected, await DumpStateAsync(Batched));
+    }
+
+    private async Task<List<BatchAck>> ShipAsync(string tenant, string[] lines, int size)
+    {
+        var batches = new List<EntryBatch>();
+        long offset = 0;
+        for (var start = 0; start < lines.Length; start += size)
+        {
+            var batch = ServiceHarness.Batch(tenant, "fp", offset, (ulong)batches.Count + 1, lines[start..Math.Min(lines.Length, start + size)]);
+            offset = (long)batch.EndOffset;
+            batches.Add(batch);
+        }
+
+        using var call = service.Ingest.Ship();
+        var reader = Task.Run(async () =>
+        {
+            var acks = new List<BatchAck>();
+            while (acks.Count < batches.Count && await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+                acks.Add(call.ResponseStream.Current);
+            }
+
+            return acks;
+        });
+        foreach (var batch in batches)
+        {
+            await call.RequestStream.WriteAsync(batch);
+        }
+
+        var result = await reader;
+        await call.RequestStream.CompleteAsync();
+        return result;
+    }
+
+    /// <summary>Contacts (without the version, which counts batches, and the trace), indexes, queues, events, orders.</summary>
+    private async Task<string> DumpStateAsync(string tenant)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
+        var db = redis.GetDatabase();
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var prefix = $"ks:{{{tenant}}}:";
+        var lines = new List<string>();
+        await foreach (var key in server.KeysAsync(pattern: prefix + "*", pageSize: 1000))
+        {
+            var name = key.ToString()[prefix.Length..];
+            if (name.StartsWith("c:", StringComparison.Ordinal) || name.StartsWith("l:", StringComparison.Ordinal))
+            {
+                var fields = (await db.HashGetAllAsync(key)).Where(f => f.Name != "tp" && f.Name != "ver").Select(f => $"{f.Name}={f.Value}").Order(StringComparer.Ordinal);
+                lines.Add($"{name} {string.Join(' ', fields)}");
+            }
+            else if (name.StartsWith("ev:", StringComparison.Ordinal))
+            {
+                lines.AddRange((await db.ListRangeAsync(key)).Select((e, i) => $"ev {name} {i} {e}"));
+            }
+            else if (name.StartsWith("o:", StringComparison.Ordinal))
+            {
+                lines.AddRange((await db.HashGetAllAsync(key)).Select(f => $"order {name} {f.Name}={f.Value}"));
+            }
+            else if (name.StartsWith("op:", StringComparison.Ordinal))
+            {
+                lines.AddRange((await db.SetMembersAsync(key)).Select(m => $"pending {name} {m}"));
+            }
+        }
+
+        foreach (var hash in new[] { "email", "rejects", "unknown_events" })
+        {
+            lines.AddRange((await db.HashGetAllAsync(prefix + hash)).Select(f => $"{hash} {f.Name}={f.Value}"));
+        }
+
+        lines.AddRange((await db.SetMembersAsync(prefix + "customers")).Select(m => $"customer {m}"));
+        lines.AddRange((await db.SetMembersAsync(prefix + "leads")).Select(m => $"lead {m}"));
+        lines.AddRange((await db.SortedSetRangeByRankAsync(prefix + "dirty")).Select(m => $"dirty {m}"));
+        var meta = await db.HashGetAsync(prefix + "meta", ["accepted", "newest_ts", "week", "resync_all", "ev_queued", "ev_historical_not_sent", "ev_without_contact"]);
+        lines.Add($"meta {string.Join(' ', meta.Select(v => v.ToString()))}");
+        lines.Sort(StringComparer.Ordinal);
+        return string.Join('\n', lines);
+    }
+}
