@@ -155,7 +155,7 @@ public static class CliApp
         message = e.StatusCode switch
         {
             StatusCode.Unavailable when rich is null => $"cannot reach the sync service at {service}: {message}",
-            StatusCode.Unimplemented => $"the sync service at {service} does not implement \"{commandName}\" (is it older than this CLI?): {message}",
+            StatusCode.Unimplemented => $"the sync service at {service} does not implement \"{commandName}\" (is it older than this CLI?)" + (message.Length == 0 ? "" : ": " + message),
             StatusCode.Unauthenticated => $"{message} (give a valid token with --token or ${TokenVariable})",
             _ => message,
         };
@@ -205,7 +205,7 @@ public static class CliApp
     private static string ErrorJson(string code, string message, int exitCode, double? retryAfterSeconds)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Format.WriterOptions))
         {
             w.WriteStartObject();
             w.WriteStartObject("error");

@@ -14,11 +14,14 @@ public static class Format
     /// <summary>A message as JSON (proto3 JSON mapping, zero values included so scripts always find every field).</summary>
     public static string Json(IMessage message) => Formatter.Format(message);
 
+    /// <summary>Compact JSON that keeps quotes and non-ASCII readable (stdout is not HTML).</summary>
+    public static JsonWriterOptions WriterOptions { get; } = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>A JSON object built with a writer, as one compact document.</summary>
     public static string JsonObject(Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             w.WriteStartObject();
             write(w);

@@ -8,6 +8,9 @@ public static partial class Commands
 {
     private const int ChunkBytes = 256 * 1024;
 
+    /// <summary>Rejected lines the text report lists; --json has all the service sent (up to 100).</summary>
+    private const int TextRejections = 10;
+
     /// <summary>Where one file's lines are in the concatenated log the service numbers.</summary>
     private sealed record FileLines(string Path, ulong FirstLine, ulong Lines, long Bytes);
 
@@ -128,14 +131,14 @@ public static partial class Commands
         lines.Add($"Test sync for tenant {r.Tenant}: {Format.N(r.Lines)} lines in {files.Count} file(s); nothing was sent to AC");
         lines.Add($"  entries            {Format.N(r.Entries)} ({Format.N(r.Duplicates)} duplicate lines dropped)");
         lines.Add($"  rejected lines     {Format.N(rejected)}" + (rejected == 0 ? "" : $" ({Format.Counts(r.RejectedByReason)})"));
-        foreach (var x in r.Rejections)
+        foreach (var x in r.Rejections.Take(TextRejections))
         {
             lines.Add($"    {Where(x.Line),-28} {x.Reason,-15} {x.Detail}");
         }
 
-        if (rejected > (ulong)r.Rejections.Count)
+        if (rejected > (ulong)Math.Min(r.Rejections.Count, TextRejections))
         {
-            lines.Add($"    (the first {r.Rejections.Count} of {Format.N(rejected)} are listed)");
+            lines.Add($"    (the first {Math.Min(r.Rejections.Count, TextRejections)} of {Format.N(rejected)} are listed; --json lists the first {r.Rejections.Count})");
         }
 
         lines.Add($"  contacts           {Format.N(r.Customers)} customers, {Format.N(r.Leads)} leads, {Format.N(r.CustomersWithoutEmail)} customers without email");
