@@ -9,6 +9,7 @@ using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Tenants;
+using KivaSync.SyncService.TestSync;
 using KivaSync.SystemLog;
 
 namespace KivaSync.SyncService.Api;
@@ -261,6 +262,43 @@ public sealed class SyncApiService(
             await Task.Delay(wait, time, ct);
             wait = TimeSpan.FromMilliseconds(Math.Min(wait.TotalMilliseconds * 2, LongestImportPoll.TotalMilliseconds));
         }
+    }
+
+    /// <inheritdoc />
+    public override async Task<TestSyncReport> TestSync(IAsyncStreamReader<TestSyncChunk> requestStream, ServerCallContext context)
+    {
+        if (!await requestStream.MoveNext(context.CancellationToken))
+        {
+            throw GrpcErrors.InvalidArgument("tenant", "the first chunk must name the tenant");
+        }
+
+        var first = requestStream.Current;
+        var settings = RequireTenant(first.Tenant, context);
+        var caller = CallerAccess.Of(context);
+        var runner = new TestSyncRunner(first.Tenant, settings, time.GetUtcNow(), other => tenants.TryGet(other, out _) && caller.Allows(other));
+        var chunk = first;
+        while (true)
+        {
+            if (!string.IsNullOrEmpty(chunk.Tenant) && chunk.Tenant != first.Tenant)
+            {
+                throw GrpcErrors.InvalidArgument("tenant", $"every chunk must be for tenant \"{first.Tenant}\" (or leave it empty)");
+            }
+
+            if (!runner.Write(chunk.Data.Span))
+            {
+                throw GrpcErrors.InvalidArgument("data",
+                    $"the log is over {TestSyncRunner.DefaultMaxLogBytes / (1024 * 1024)} MiB; test a part of it (e.g. the newest files) or split it");
+            }
+
+            if (!await requestStream.MoveNext(context.CancellationToken))
+            {
+                break;
+            }
+
+            chunk = requestStream.Current;
+        }
+
+        return runner.Finish();
     }
 
     /// <summary>Checks the id, then the caller's access (before existence, so a scoped caller learns nothing about
