@@ -46,6 +46,36 @@ public sealed class QueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claim_HistoryStillArriving_BackfillHeldUntilHistorySettles()
+    {
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "archive", 0, 1, Entry("old", new DateTimeOffset(2024, 6, 3, 10, 0, 0, TimeSpan.Zero))));
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "live", 0, 1, Entry("new", DateTimeOffset.UtcNow)));
+        var hold = new BackfillHold(Settle: TimeSpan.FromSeconds(30), MaxHold: TimeSpan.FromHours(1));
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        var whileArriving = await Store.ClaimAsync(Tenant, now + 1_000, TimeSpan.Zero, TimeSpan.FromMinutes(1), 10, hold);
+        var settled = await Store.ClaimAsync(Tenant, now + 31_000, TimeSpan.Zero, TimeSpan.FromMinutes(1), 10, hold);
+
+        // Live work is never held; the backfill contact waits until no history came for the settle time.
+        Assert.Equal(["c:new"], whileArriving);
+        Assert.Equal(["c:old"], settled);
+    }
+
+    [Fact]
+    public async Task Claim_HistoryArrivingForLong_BackfillContactGoesAfterTheMaxHold()
+    {
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "archive", 0, 1, Entry("old", new DateTimeOffset(2024, 6, 3, 10, 0, 0, TimeSpan.Zero))));
+        var hold = new BackfillHold(Settle: TimeSpan.FromHours(2), MaxHold: TimeSpan.FromMinutes(10));
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        var held = await Store.ClaimAsync(Tenant, now + (5 * 60_000), TimeSpan.Zero, TimeSpan.FromMinutes(1), 10, hold);
+        var afterMaxHold = await Store.ClaimAsync(Tenant, now + (11 * 60_000), TimeSpan.Zero, TimeSpan.FromMinutes(1), 10, hold);
+
+        Assert.Empty(held);
+        Assert.Equal(["c:old"], afterMaxHold);
+    }
+
+    [Fact]
     public async Task Claim_ContactAlreadyInFlight_NotHandedOutTwiceUntilItsLeaseEnds()
     {
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Entry("1", new DateTimeOffset(2024, 6, 3, 10, 0, 0, TimeSpan.Zero))));

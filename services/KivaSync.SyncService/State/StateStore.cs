@@ -16,6 +16,15 @@ public enum SyncOutcome
 }
 
 /// <summary>Tenant-wide figures.</summary>
+/// <summary>How long backfill contacts wait for history to stop arriving (see claim.lua).</summary>
+/// <param name="Settle">No historical entry for this long: history is folded, send.</param>
+/// <param name="MaxHold">A contact dirty for this long is sent even while history still arrives.</param>
+public sealed record BackfillHold(TimeSpan Settle, TimeSpan MaxHold)
+{
+    /// <summary>No hold (the debounce alone).</summary>
+    public static BackfillHold None { get; } = new(TimeSpan.Zero, TimeSpan.Zero);
+}
+
 public sealed record TenantMeta(long Accepted, long NewestEntryTsMs, string? CurrentWeek, long ResyncAllRequested, long ResyncAllDone);
 
 /// <summary>Queue and usage figures of a tenant.</summary>
@@ -45,13 +54,14 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     }
 
     /// <summary>Claims up to <paramref name="max"/> contacts that are due for a sync.</summary>
-    public async Task<string[]> ClaimAsync(string tenant, long nowMs, TimeSpan debounce, TimeSpan lease, int max)
+    public async Task<string[]> ClaimAsync(string tenant, long nowMs, TimeSpan debounce, TimeSpan lease, int max, BackfillHold? hold = null)
     {
         var keys = new RedisKeys(tenant);
+        hold ??= BackfillHold.None;
         var result = await Db.ScriptEvaluateAsync(
             LuaScripts.Claim,
-            [keys.Dirty, keys.InFlight, keys.DirtyLive],
-            [nowMs, (long)debounce.TotalMilliseconds, (long)lease.TotalMilliseconds, max]);
+            [keys.Dirty, keys.InFlight, keys.DirtyLive, keys.Meta],
+            [nowMs, (long)debounce.TotalMilliseconds, (long)lease.TotalMilliseconds, max, (long)hold.Settle.TotalMilliseconds, (long)hold.MaxHold.TotalMilliseconds]);
         return ((RedisResult[])result!).Select(r => (string)r!).ToArray();
     }
 

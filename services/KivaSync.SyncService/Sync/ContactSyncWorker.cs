@@ -50,7 +50,8 @@ public sealed class ContactSyncWorker(
                     continue;
                 }
 
-                var members = await store.ClaimAsync(tenant, time.GetUtcNow().ToUnixTimeMilliseconds(), sync.Debounce, sync.Lease, sync.Concurrency);
+                var members = await store.ClaimAsync(
+                    tenant, time.GetUtcNow().ToUnixTimeMilliseconds(), sync.Debounce, sync.Lease, sync.Concurrency, new BackfillHold(sync.BackfillSettle, sync.BackfillMaxHold));
                 redisBackoff = TimeSpan.FromMilliseconds(250);
                 if (members.Length == 0)
                 {

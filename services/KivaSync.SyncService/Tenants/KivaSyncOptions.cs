@@ -112,6 +112,13 @@ public sealed class SyncWorkerOptions
     /// <summary>Pause between polls when a tenant has nothing to do.</summary>
     public TimeSpan IdlePoll { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Backfill contacts wait until no historical entry arrived for this long, so each is sent once with its
+    /// final state; live work never waits.</summary>
+    public TimeSpan BackfillSettle { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>A backfill contact dirty this long is sent even while history still arrives (long histories show progress).</summary>
+    public TimeSpan BackfillMaxHold { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Longest wait before retrying a contact whose sync failed.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 

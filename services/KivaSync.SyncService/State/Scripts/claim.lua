@@ -2,8 +2,13 @@
 -- died mid-sync), then hands out contacts changed by live entries first (KEYS[3], no debounce: a
 -- live change should reach AC in seconds), then settled backfill contacts (dirty for at least the
 -- debounce time, so a burst of entries makes one sync). A member in flight is never handed out twice.
--- KEYS[1] = "ks:{t}:dirty", KEYS[2] = "ks:{t}:inflight", KEYS[3] = "ks:{t}:dirty:live"
--- ARGV[1] = now ms, ARGV[2] = debounce ms, ARGV[3] = lease ms, ARGV[4] = max members
+-- Backfill: while history is still arriving (ingest stamps "hist_ms" in meta on every batch that carried
+-- historical entries), backfill contacts wait until none came for the settle time, so a contact named all
+-- through years of log is sent once, with its final state; one dirty for longer than the max hold goes
+-- anyway (a history that streams for hours still shows progress).
+-- KEYS[1] = "ks:{t}:dirty", KEYS[2] = "ks:{t}:inflight", KEYS[3] = "ks:{t}:dirty:live", KEYS[4] = "ks:{t}:meta"
+-- ARGV[1] = now ms, ARGV[2] = debounce ms, ARGV[3] = lease ms, ARGV[4] = max members,
+-- ARGV[5] = backfill settle ms, ARGV[6] = backfill max hold ms
 local now = tonumber(ARGV[1])
 local max = tonumber(ARGV[4])
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, max)
@@ -27,7 +32,13 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, max * 2 - 1)) do
     take(m)
   end
 end
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]), 'LIMIT', 0, max * 2)) do
+local settled = now - tonumber(ARGV[2])
+local hist = tonumber(redis.call('HGET', KEYS[4], 'hist_ms') or '0')
+if now - hist < tonumber(ARGV[5]) then
+  -- History is still streaming in: only contacts held past the max hold.
+  settled = math.min(settled, now - tonumber(ARGV[6]))
+end
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', settled, 'LIMIT', 0, max * 2)) do
   take(m)
 end
 return claimed

@@ -65,6 +65,9 @@ end
 -- (ts within the tenant's live threshold, "live_ms" in meta) is also put on the live queue, which
 -- the workers drain before the backfill.
 local live_from = now - tonumber(redis.call('HGET', meta, 'live_ms') or '600000')
+-- Set when the batch brought history: the workers hold backfill contacts until history stops arriving
+-- ("hist_ms" in meta), so each is sent once with its final state (see claim.lua).
+local history = false
 local queued = {}
 local function mark_dirty(member, ts)
   if not queued[member] then
@@ -361,6 +364,7 @@ while i <= n do
       result[#result + 1] = 1
       accepted = accepted + 1
       if e.ts > batch_newest then batch_newest = e.ts end
+      if e.ts < live_from then history = true end
 
       if wk ~= '' then
         -- Weekly cycle: the newest cycle sets the current week and asks for a resync of everyone.
@@ -395,6 +399,7 @@ end
 
 for key in pairs(cache) do flush(key) end
 for member in pairs(evq) do flush_events(member) end
+if history then redis.call('HSET', meta, 'hist_ms', now) end
 if accepted > 0 then
   redis.call('HINCRBY', meta, 'accepted', accepted)
   if batch_newest > newest then redis.call('HSET', meta, 'newest_ts', batch_newest) end
