@@ -137,8 +137,11 @@ public sealed class ListsAndTagsTests : IAsyncLifetime
         var first = await service.Api.ProvisionAsync(new ProvisionRequest { Tenant = Tenant });
         var second = await service.Api.ProvisionAsync(new ProvisionRequest { Tenant = Tenant });
 
-        // 5 fields + 5 relations + 4 lists + 4 tags.
-        Assert.Equal(18u, first.Created);
+        // 5 fields + 5 relations + 4 lists + 4 tags, event tracking, every catalogue event name (not the weekly
+        // cycle, which is never sent) and the Deep Data connection.
+        var eventNames = KivaSync.SystemLog.EventCatalog.All.Select(e => e.AcName).Distinct(StringComparer.OrdinalIgnoreCase).Count();
+        Assert.Equal((uint)(18 + 1 + eventNames + 1), first.Created);
+        Assert.Equal(eventNames, first.Items.Count(i => i.Kind == "event" && i.Created));
         Assert.Equal(0u, second.Created);
         Assert.Equal(first.Items.Select(i => (i.Kind, i.Name, i.AcId)), second.Items.Select(i => (i.Kind, i.Name, i.AcId)));
         Assert.True(second.AcRequests > 0, "a second run checks AC itself");

@@ -63,7 +63,9 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<IProvisioningStep>(sp => sp.GetRequiredService<ContactListsStep>());
         services.AddSingleton<IProvisioningStep>(sp => sp.GetRequiredService<OrderTagsStep>());
         services.AddSingleton<TenantProvisioner>();
-        services.AddSingleton<IContactFollowUp, ListsAndTagsFollowUp>();
+        services.AddSingleton<ListsAndTagsFollowUp>();
+        services.AddSingleton<IContactFollowUp>(sp => sp.GetRequiredService<ListsAndTagsFollowUp>());
+        services.AddSingleton<BulkBackfill>();
         services.AddSingleton<ContactSyncer>();
         services.AddKivaSyncEventsAndOrders();
         services.AddHostedService<ContactSyncWorker>();

@@ -9,6 +9,8 @@ internal static class LuaScripts
 
     public static string Claim { get; } = Load("claim.lua");
 
+    public static string ClaimBulk { get; } = Load("claim_bulk.lua");
+
     public static string Complete { get; } = Load("complete.lua");
 
     public static string RateLimit { get; } = Load("ratelimit.lua");

@@ -54,14 +54,27 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     }
 
     /// <summary>Claims up to <paramref name="max"/> contacts that are due for a sync.</summary>
-    public async Task<string[]> ClaimAsync(string tenant, long nowMs, TimeSpan debounce, TimeSpan lease, int max, BackfillHold? hold = null)
+    /// <param name="bulkThreshold">While more backfill contacts wait, leave those bulk import may take to it; -1: none.</param>
+    public async Task<string[]> ClaimAsync(string tenant, long nowMs, TimeSpan debounce, TimeSpan lease, int max, BackfillHold? hold = null, int bulkThreshold = -1)
     {
         var keys = new RedisKeys(tenant);
         hold ??= BackfillHold.None;
         var result = await Db.ScriptEvaluateAsync(
             LuaScripts.Claim,
             [keys.Dirty, keys.InFlight, keys.DirtyLive, keys.Meta],
-            [nowMs, (long)debounce.TotalMilliseconds, (long)lease.TotalMilliseconds, max, (long)hold.Settle.TotalMilliseconds, (long)hold.MaxHold.TotalMilliseconds]);
+            [nowMs, (long)debounce.TotalMilliseconds, (long)lease.TotalMilliseconds, max, (long)hold.Settle.TotalMilliseconds, (long)hold.MaxHold.TotalMilliseconds, bulkThreshold, keys.Prefix]);
+        return ((RedisResult[])result!).Select(r => (string)r!).ToArray();
+    }
+
+    /// <summary>Claims up to <paramref name="max"/> never-synced backfill contacts for one bulk import (see claim_bulk.lua);
+    /// none unless more than <paramref name="threshold"/> are waiting.</summary>
+    public async Task<string[]> ClaimForBulkImportAsync(string tenant, long nowMs, TimeSpan debounce, TimeSpan lease, int max, BackfillHold hold, int threshold)
+    {
+        var keys = new RedisKeys(tenant);
+        var result = await Db.ScriptEvaluateAsync(
+            LuaScripts.ClaimBulk,
+            [keys.Dirty, keys.InFlight, keys.DirtyLive, keys.Meta],
+            [nowMs, (long)debounce.TotalMilliseconds, (long)lease.TotalMilliseconds, max, (long)hold.Settle.TotalMilliseconds, (long)hold.MaxHold.TotalMilliseconds, threshold, keys.Prefix]);
         return ((RedisResult[])result!).Select(r => (string)r!).ToArray();
     }
 
@@ -101,6 +114,31 @@ public sealed class StateStore(IConnectionMultiplexer redis)
             "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'synced_ver', ARGV[1], 'ac_id', ARGV[2], 'ac_email', ARGV[3], 'synced_at', ARGV[4]) end return 1",
             [keys.Contact(member)],
             [syncedVersion, acId, acEmail, nowMs]);
+    }
+
+    /// <summary>Records a contact a bulk import brought to AC and releases its claim: back to the queue when it
+    /// still has follow-up work or changed while the import ran (its version is newer than the one sent).</summary>
+    public Task RecordBulkImportedAsync(string tenant, string member, IReadOnlyList<HashEntry> fields, bool requeue, long nowMs)
+    {
+        var keys = new RedisKeys(tenant);
+        var args = new List<RedisValue> { member, nowMs, requeue ? 1 : 0 };
+        foreach (var field in fields)
+        {
+            args.Add(field.Name);
+            args.Add(field.Value);
+        }
+
+        return Db.ScriptEvaluateAsync(
+            """
+            redis.call('ZREM', KEYS[2], ARGV[1])
+            if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+            redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+            local v = redis.call('HMGET', KEYS[1], 'ver', 'synced_ver')
+            if ARGV[3] == '1' or tonumber(v[1] or '0') > tonumber(v[2] or '0') then redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1]) end
+            return 1
+            """,
+            [keys.Contact(member), keys.InFlight, keys.Dirty],
+            [.. args]);
     }
 
     /// <summary>Gives a claimed contact back to the queue untouched (this replica is stopping), so another

@@ -16,6 +16,7 @@ public sealed class ContactSyncWorker(
     TenantRegistry tenants,
     StateStore store,
     ContactSyncer syncer,
+    BulkBackfill backfill,
     AcCircuitBreakers breakers,
     IOptions<KivaSyncOptions> options,
     TimeProvider time,
@@ -32,6 +33,7 @@ public sealed class ContactSyncWorker(
         var sync = options.Value.Sync;
         var redisBackoff = TimeSpan.FromMilliseconds(250);
         var thresholdKnown = false;
+        Task<int>? bulk = null;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -50,8 +52,25 @@ public sealed class ContactSyncWorker(
                     continue;
                 }
 
+                var bulkThreshold = -1;
+                if (tenants.TryGet(tenant, out var tenantSettings) && tenantSettings.BulkImportThreshold > 0)
+                {
+                    // One bulk import at a time per tenant and replica, beside the one-by-one work (live first).
+                    bulkThreshold = tenantSettings.BulkImportThreshold;
+                    if (bulk is null || bulk.IsCompleted)
+                    {
+                        if (bulk is { IsFaulted: true })
+                        {
+                            Log.WorkerError(logger, bulk.Exception!, tenant);
+                        }
+
+                        bulk = backfill.RunOnceAsync(tenant, tenantSettings, ct);
+                    }
+                }
+
                 var members = await store.ClaimAsync(
-                    tenant, time.GetUtcNow().ToUnixTimeMilliseconds(), sync.Debounce, sync.Lease, sync.Concurrency, new BackfillHold(sync.BackfillSettle, sync.BackfillMaxHold));
+                    tenant, time.GetUtcNow().ToUnixTimeMilliseconds(), sync.Debounce, sync.Lease, sync.Concurrency,
+                    new BackfillHold(sync.BackfillSettle, sync.BackfillMaxHold), bulkThreshold);
                 redisBackoff = TimeSpan.FromMilliseconds(250);
                 if (members.Length == 0)
                 {

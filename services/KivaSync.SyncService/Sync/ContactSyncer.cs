@@ -122,16 +122,7 @@ public sealed class ContactSyncer(
         try
         {
             var client = clients.For(tenant);
-            var fieldValues = new List<KeyValuePair<string, string>>();
-            if (snapshot.IsCustomer)
-            {
-                var ids = await fieldCatalog.EnsureAsync(tenant, client, ct);
-                AddField(fieldValues, ids, AcCustomFields.CustomerStatus, snapshot.Get(ContactSnapshot.Fields.Status));
-                AddField(fieldValues, ids, AcCustomFields.NextDelivery, snapshot.Get(ContactSnapshot.Fields.NextDelivery));
-                AddField(fieldValues, ids, AcCustomFields.CancelledOn, snapshot.Get(ContactSnapshot.Fields.CancelledOn));
-                AddField(fieldValues, ids, AcCustomFields.Schedule, snapshot.Get(ContactSnapshot.Fields.Schedule));
-                AddField(fieldValues, ids, AcCustomFields.BoxName, snapshot.Get(ContactSnapshot.Fields.Box));
-            }
+            var fieldValues = snapshot.IsCustomer ? CustomFieldValues(snapshot, await fieldCatalog.EnsureAsync(tenant, client, ct)) : [];
 
             var input = new AcContactInput(
                 snapshot.Email,
@@ -228,6 +219,18 @@ public sealed class ContactSyncer(
         {
             await followUp.RunAsync(contact, ct);
         }
+    }
+
+    /// <summary>A customer's five custom fields as (field id, value): never-logged ones left out, cleared ones "".</summary>
+    internal static List<KeyValuePair<string, string>> CustomFieldValues(ContactSnapshot snapshot, IReadOnlyDictionary<string, string> ids)
+    {
+        var values = new List<KeyValuePair<string, string>>();
+        AddField(values, ids, AcCustomFields.CustomerStatus, snapshot.Get(ContactSnapshot.Fields.Status));
+        AddField(values, ids, AcCustomFields.NextDelivery, snapshot.Get(ContactSnapshot.Fields.NextDelivery));
+        AddField(values, ids, AcCustomFields.CancelledOn, snapshot.Get(ContactSnapshot.Fields.CancelledOn));
+        AddField(values, ids, AcCustomFields.Schedule, snapshot.Get(ContactSnapshot.Fields.Schedule));
+        AddField(values, ids, AcCustomFields.BoxName, snapshot.Get(ContactSnapshot.Fields.Box));
+        return values;
     }
 
     private static void AddField(List<KeyValuePair<string, string>> values, IReadOnlyDictionary<string, string> ids, AcFieldDefinition field, string? value)

@@ -241,7 +241,7 @@ public sealed class ListsAndTagsFollowUp(
     }
 
     /// <summary>The tenant's current week: its latest weekly cycle's, else the ISO week (UTC) of its newest entry.</summary>
-    private async Task<string?> CurrentWeekAsync(string tenant)
+    internal async Task<string?> CurrentWeekAsync(string tenant)
     {
         var meta = await store.ReadMetaAsync(tenant);
         if (meta.CurrentWeek is { Length: > 0 } week)

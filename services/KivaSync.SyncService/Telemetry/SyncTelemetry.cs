@@ -131,6 +131,7 @@ public sealed class SyncTelemetry : IDisposable
     {
         public const string IngestBatch = "ingest batch";
         public const string SyncContact = "sync contact";
+        public const string BulkImport = "bulk import";
         public const string EnsureFields = "ensure AC fields";
     }
 

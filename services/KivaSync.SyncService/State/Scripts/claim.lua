@@ -8,7 +8,9 @@
 -- anyway (a history that streams for hours still shows progress).
 -- KEYS[1] = "ks:{t}:dirty", KEYS[2] = "ks:{t}:inflight", KEYS[3] = "ks:{t}:dirty:live", KEYS[4] = "ks:{t}:meta"
 -- ARGV[1] = now ms, ARGV[2] = debounce ms, ARGV[3] = lease ms, ARGV[4] = max members,
--- ARGV[5] = backfill settle ms, ARGV[6] = backfill max hold ms
+-- ARGV[5] = backfill settle ms, ARGV[6] = backfill max hold ms, ARGV[7] = bulk threshold (-1: no bulk import),
+-- ARGV[8] = key prefix "ks:{t}:". While more backfill contacts than the threshold wait, the ones bulk import
+-- may take (never sent to AC: see claim_bulk.lua) are left to it.
 local now = tonumber(ARGV[1])
 local max = tonumber(ARGV[4])
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, max)
@@ -38,7 +40,14 @@ if now - hist < tonumber(ARGV[5]) then
   -- History is still streaming in: only contacts held past the max hold.
   settled = math.min(settled, now - tonumber(ARGV[6]))
 end
+local bulk = tonumber(ARGV[7] or '-1')
+if bulk >= 0 and redis.call('ZCARD', KEYS[1]) - redis.call('ZCARD', KEYS[3]) <= bulk then bulk = -1 end
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', settled, 'LIMIT', 0, max * 2)) do
-  take(m)
+  if bulk < 0 then
+    take(m)
+  else
+    local h = redis.call('HMGET', ARGV[8] .. m, 'ac_id', 'state', 'bulk')
+    if h[1] or h[2] or h[3] then take(m) end
+  end
 end
 return claimed
