@@ -56,6 +56,12 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
     /// <summary>Holds one budget of the tenant for <paramref name="delay"/>: a 429/503 from tracking pauses tracking only.</summary>
     public Task PauseAsync(string tenant, RateBudget budget, TimeSpan delay)
     {
+        if (delay < TimeSpan.FromMilliseconds(1))
+        {
+            // "Retry-After: 0" asks for no wait (and Redis refuses an expiry of zero).
+            return Task.CompletedTask;
+        }
+
         var keys = new RedisKeys(tenant);
         return redis.GetDatabase().StringSetAsync(budget == RateBudget.Events ? keys.EventRatePause : keys.RatePause, "1", delay, When.Always);
     }
