@@ -83,33 +83,7 @@ public sealed partial class AcClient
             {
                 await using var lease = await limiter.AcquireAsync(tenantId, tenant.EventsPerSecond, RateBudget.Events, token);
                 using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new FormUrlEncodedContent(form) };
-                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
-                var status = (int)response.StatusCode;
-                telemetry.AcRequests.Add(
-                    1,
-                    new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, tenantId),
-                    new KeyValuePair<string, object?>(SyncTelemetry.Tags.Endpoint, "POST event"),
-                    new KeyValuePair<string, object?>(SyncTelemetry.Tags.Status, status));
-                var text = await response.Content.ReadAsStringAsync(token);
-                if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable || status >= 500)
-                {
-                    var retryAfter = RetryAfter(response);
-                    if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
-                    {
-                        var pause = retryAfter ?? TimeSpan.FromSeconds(1);
-                        await limiter.PauseAsync(tenantId, RateBudget.Events, pause);
-                        Log.AcBackoff(logger, status, tenantId, pause);
-                    }
-
-                    throw new AcTransientException(response.StatusCode, retryAfter, $"event tracking answered {status}");
-                }
-
-                if (!response.IsSuccessStatusCode)
-                {
-                    var (code, message) = ReadError(text);
-                    throw new AcRequestException(response.StatusCode, code, $"event tracking answered {status}: {message}");
-                }
-
+                var (_, text) = await SendCheckedAsync(request, "POST event", RateBudget.Events, token);
                 return ReadEventResult(text);
             },
             ct);

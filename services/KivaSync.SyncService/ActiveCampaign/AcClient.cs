@@ -177,37 +177,48 @@ public sealed partial class AcClient(
                 }
 
                 Interlocked.Increment(ref requestCount);
-                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
-                var status = (int)response.StatusCode;
-                telemetry.AcRequests.Add(
-                    1,
-                    new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, tenantId),
-                    new KeyValuePair<string, object?>(SyncTelemetry.Tags.Endpoint, $"{method.Method} {endpoint}"),
-                    new KeyValuePair<string, object?>(SyncTelemetry.Tags.Status, status));
-                var text = await response.Content.ReadAsStringAsync(token);
-                if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable || status >= 500)
-                {
-                    var retryAfter = RetryAfter(response);
-                    if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
-                    {
-                        // AC's limit is per account: slow every replica's requests for this tenant.
-                        var pause = retryAfter ?? TimeSpan.FromSeconds(1);
-                        await limiter.PauseAsync(tenantId, pause);
-                        Log.AcBackoff(logger, status, tenantId, pause);
-                    }
-
-                    throw new AcTransientException(response.StatusCode, retryAfter, $"AC answered {status} to {method.Method} {endpoint}");
-                }
-
-                if (!response.IsSuccessStatusCode)
-                {
-                    var (code, message) = ReadError(text);
-                    throw new AcRequestException(response.StatusCode, code, $"AC answered {status} to {method.Method} {endpoint}: {message}");
-                }
-
-                return (string.IsNullOrWhiteSpace(text) ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject(), response.StatusCode);
+                var (statusCode, text) = await SendCheckedAsync(request, $"{method.Method} {endpoint}", RateBudget.Api, token);
+                return (string.IsNullOrWhiteSpace(text) ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject(), statusCode);
             },
             ct);
+    }
+
+    /// <summary>
+    /// Sends one request and sorts the answer: counted in telemetry by endpoint and status; 429/503/5xx throw
+    /// <see cref="AcTransientException"/> (retried by the pipeline), and a 429/503 first pauses the whole
+    /// budget of the tenant, since AC's limit is per account and shared by every replica; other failures throw
+    /// <see cref="AcRequestException"/> with AC's error code and message. Returns the status and body text.
+    /// </summary>
+    private async Task<(HttpStatusCode Status, string Text)> SendCheckedAsync(HttpRequestMessage request, string endpoint, RateBudget budget, CancellationToken token)
+    {
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
+        var status = (int)response.StatusCode;
+        telemetry.AcRequests.Add(
+            1,
+            new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, tenantId),
+            new KeyValuePair<string, object?>(SyncTelemetry.Tags.Endpoint, endpoint),
+            new KeyValuePair<string, object?>(SyncTelemetry.Tags.Status, status));
+        var text = await response.Content.ReadAsStringAsync(token);
+        if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable || status >= 500)
+        {
+            var retryAfter = RetryAfter(response);
+            if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+            {
+                var pause = retryAfter ?? TimeSpan.FromSeconds(1);
+                await limiter.PauseAsync(tenantId, budget, pause);
+                Log.AcBackoff(logger, status, tenantId, pause);
+            }
+
+            throw new AcTransientException(response.StatusCode, retryAfter, $"AC answered {status} to {endpoint}");
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            var (code, message) = ReadError(text);
+            throw new AcRequestException(response.StatusCode, code, $"AC answered {status} to {endpoint}: {message}");
+        }
+
+        return (response.StatusCode, text);
     }
 
     private static TimeSpan? RetryAfter(HttpResponseMessage response)
