@@ -116,13 +116,15 @@ public static class DemoCommand
         {
             var requests = account.Requests();
             var contacts = account.Contacts();
-            await stdout.WriteLineAsync($"  contacts in AC        {contacts.Count:N0}");
+            await stdout.WriteLineAsync($"  contacts in AC        {contacts.Count:N0} ({account.BulkImports().Sum(b => b.Success.Count):N0} by bulk import)");
+            await stdout.WriteLineAsync($"  events in AC          {account.Events().Count:N0}");
+            await stdout.WriteLineAsync($"  Deep Data orders      {account.EcomOrders().Count:N0}");
             await stdout.WriteLineAsync($"  AC API requests       {requests.Count:N0} ({string.Join(", ", requests.GroupBy(r => $"{r.Method} {Endpoint(r.Path)}").OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"))})");
             await stdout.WriteLineAsync($"  429 answers from AC   {account.TooManyRequestsCount}");
 
             var expected = ContractOracle.Compute(File.ReadLines(logPath), options.Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
-            var mismatches = ContractCheck.Contacts(expected, account);
-            await stdout.WriteLineAsync($"  contract check        {(mismatches.Count == 0 ? $"all {expected.Contacts.Count} contacts and their five custom fields are as the contract says" : $"{mismatches.Count} differences, first: {mismatches[0]}")}");
+            var mismatches = ContractCheck.Account(expected, account);
+            await stdout.WriteLineAsync($"  contract check        {(mismatches.Count == 0 ? $"all {expected.Contacts.Count} contacts with their custom fields, lists and order tags, {expected.EventCounts.Values.Sum():N0} events and {expected.Orders.Count:N0} orders are as the contract says" : $"{mismatches.Count} differences, first: {mismatches[0]}")}");
             if (mismatches.Count > 0)
             {
                 return 1;

@@ -76,6 +76,25 @@ public sealed class QueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claim_ManyContactsLeftToBulkImport_ContactsBehindThemAreStillHandedOut()
+    {
+        var history = Enumerable.Range(1, 60).Select(i => Entry(i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture), new DateTimeOffset(2024, 6, 3, 10, 0, 0, TimeSpan.Zero))).ToArray();
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "archive", 0, 1, history));
+        // c:59 is already in AC (e.g. bulk imported and back for its events): the one-by-one sync's work.
+        var db = service.App.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase();
+        await db.HashSetAsync(new RedisKeys(Tenant).Contact("c:59"), [new("ac_id", "59"), new("state", "ok")]);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 60_000;
+
+        var claimed = await Store.ClaimAsync(Tenant, now, TimeSpan.Zero, TimeSpan.FromMinutes(1), 4, BackfillHold.None, bulkThreshold: 50);
+        var forBulk = await Store.ClaimForBulkImportAsync(Tenant, now, TimeSpan.Zero, TimeSpan.FromMinutes(1), 250, BackfillHold.None, threshold: 50);
+
+        // The 59 never-synced contacts ahead of it in the queue are left to one bulk import, which takes them all.
+        Assert.Equal(["c:59"], claimed);
+        Assert.Equal(59, forBulk.Length);
+        Assert.DoesNotContain("c:59", forBulk);
+    }
+
+    [Fact]
     public async Task Claim_ContactAlreadyInFlight_NotHandedOutTwiceUntilItsLeaseEnds()
     {
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Entry("1", new DateTimeOffset(2024, 6, 3, 10, 0, 0, TimeSpan.Zero))));

@@ -42,12 +42,18 @@ if now - hist < tonumber(ARGV[5]) then
 end
 local bulk = tonumber(ARGV[7] or '-1')
 if bulk >= 0 and redis.call('ZCARD', KEYS[1]) - redis.call('ZCARD', KEYS[3]) <= bulk then bulk = -1 end
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', settled, 'LIMIT', 0, max * 2)) do
+-- Skipping the bulk import's contacts, look further down the queue so they cannot block the rest.
+local window = max * 2
+if bulk >= 0 then window = window + 1000 end
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', settled, 'LIMIT', 0, window)) do
+  if #claimed >= max then break end
   if bulk < 0 then
     take(m)
   else
-    local h = redis.call('HMGET', ARGV[8] .. m, 'ac_id', 'state', 'bulk')
-    if h[1] or h[2] or h[3] then take(m) end
+    -- Bulk import takes exactly what claim_bulk.lua picks: an existing contact never sent to AC. Anything
+    -- else is ours, including a member whose hash is gone (a lead merged into a customer): the syncer drops it.
+    local h = redis.call('HMGET', ARGV[8] .. m, 'ac_id', 'state', 'bulk', 'em')
+    if h[1] or h[2] or h[3] or not h[4] then take(m) end
   end
 end
 return claimed
