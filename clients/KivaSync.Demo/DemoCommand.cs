@@ -20,9 +20,9 @@ public static class DemoCommand
 
         usage: .ci/demo [--customers N] [--leads N] [--weeks N] [--seed N] [--tenant ID] [--rate R] [--work-dir DIR]
 
-          --customers N   customers in the sample log (default 200)
-          --leads N       leads in the sample log (default 60)
-          --weeks N       weeks of history (default 30)
+          --customers N   customers in the sample log (default 100)
+          --leads N       leads in the sample log (default 30)
+          --weeks N       weeks of history (default 8; every week adds ~35 orders, each one AC request)
           --seed N        generator seed (default 1)
           --tenant ID     tenant id (default greenleaf)
           --rate R        AC requests per second for the tenant (default 5, AC's limit)
@@ -37,7 +37,8 @@ public static class DemoCommand
     /// <summary>Runs the demo; returns the process exit code (0 ok, 1 failed, 2 bad arguments).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var options = new SampleLogOptions();
+        // Small enough to finish in a few minutes at AC's real 5 requests/s: orders are one request each.
+        var options = new SampleLogOptions { Customers = 100, Leads = 30, Weeks = 8 };
         var rate = 5.0;
         string? workDir = null;
         try

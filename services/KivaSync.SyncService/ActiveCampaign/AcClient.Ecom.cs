@@ -72,14 +72,11 @@ public sealed partial class AcClient
         }
     }
 
-    /// <summary>Finds the e-commerce customer with this external id on the connection, or makes it.</summary>
+    /// <summary>Makes the e-commerce customer, or finds it when AC already has one with this external id (422 duplicate).</summary>
     public async Task<string> EnsureEcomCustomerAsync(string connectionId, string externalId, string email, bool acceptsMarketing, CancellationToken ct)
     {
-        if (await FindEcomCustomerAsync(connectionId, externalId, ct) is { } found)
-        {
-            return found;
-        }
-
+        // Create first: in a backfill nearly every customer is new, so a lookup first would double the
+        // requests; AC answers a duplicate with a 422, and only then is it looked up.
         var body = new JsonObject
         {
             ["ecomCustomer"] = new JsonObject
