@@ -564,9 +564,12 @@ public sealed class ShipperRunner : IAsyncDisposable
             EncodedBatch? batch;
             try
             {
-                if (file.Bytes is PlainFileSource plain && plain.Length < file.ReadOffset)
+                // Truncated since the last look — and maybe already grown past our offset again with new lines
+                // (copy-and-truncate while we lagged): never read new content as if it continued the old file.
+                // The first bytes tell; the rest of the old file can only be in a copy, found by discovery.
+                if (file.Bytes is PlainFileSource plain &&
+                    (plain.Length < file.ReadOffset || Fingerprint.TryCompute(plain.Handle, _options.FingerprintBytes) != file.Fingerprint))
                 {
-                    // Truncated since the last look: never read new content as if it continued the old file.
                     Log.Truncated(_logger, file.Path, file.Fingerprint, file.ReadOffset);
                     file.DetachSource();
                     file.OrphanedSince ??= now;

@@ -122,6 +122,35 @@ public sealed class RotationTests : IDisposable
     }
 
     [Fact]
+    public async Task TruncatedAndRegrownPastTheOffsetBeforeTheShipperLooks_NewContentIsANewFileNeverAContinuation()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        Append(log, Lines(0, 50, "a"));
+        var original = await File.ReadAllBytesAsync(log);
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, log));
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        // Rewritten from its start with longer, different content in one write: the length never drops below
+        // the shipper's offset, so only the first bytes show that this is no longer the file it was reading.
+        var rewritten = Encoding.UTF8.GetBytes(Lines(0, 80, "b"));
+        Assert.True(rewritten.Length > original.Length);
+        using (var overwrite = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            overwrite.Write(rewritten);
+        }
+
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        // Nothing of the new content went out under the old file's identity, and the new file was shipped whole.
+        AssertExactlyOnce(ExpectedLines(original), server.Service.LinesOf(oldFingerprint));
+        var newFingerprint = runner.GetStatus().Files.Single(f => f.Path == log && f.Fingerprint != oldFingerprint).Fingerprint;
+        AssertExactlyOnce(ExpectedLines(rewritten), server.Service.LinesOf(newFingerprint));
+    }
+
+    [Fact]
     public async Task Deletion_WhileLinesAreUnsent_DeletedFileStillReadToItsEnd()
     {
         var service = new FakeLogIngest { AckGate = new SemaphoreSlim(0) };

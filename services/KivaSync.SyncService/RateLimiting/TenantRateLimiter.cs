@@ -46,8 +46,10 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
         }
 
         telemetry.RateLimitWait.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, tenant));
-        // N slots each held one window of N / rate seconds after the answer: rate requests per second.
-        return new RateLease(redis, slotsKey, id, (long)Math.Ceiling(slots / requestsPerSecond * 1000));
+        // N slots each held one window of N / rate seconds after the answer: rate requests per second. Plus 2 ms:
+        // Redis times are whole milliseconds (floored) and an expired slot is free at its expiry millisecond, so
+        // without the margin a slot could be reused up to ~1 ms short of a full second after AC saw its last use.
+        return new RateLease(redis, slotsKey, id, (long)Math.Ceiling(slots / requestsPerSecond * 1000) + 2);
     }
 
     /// <summary>Holds the whole tenant for <paramref name="delay"/> (AC answered 429 or 503 with Retry-After).</summary>

@@ -33,7 +33,9 @@ public sealed partial class BulkBackfill(
     /// <summary>Contact hash field set when bulk import refused the contact: it is synced one by one.</summary>
     public const string BulkField = "bulk";
 
-    /// <summary>How long to wait for AC to finish a batch before handing its contacts back.</summary>
+    /// <summary>How long to wait for AC to finish a batch before handing its contacts back. The claim's lease is the
+    /// normal one: if this replica dies mid-import another takes the contacts over and imports them again, which
+    /// bulk import (by email) makes harmless.</summary>
     public static readonly TimeSpan ImportTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>Sends one bulk import for the tenant if enough never-synced backfill contacts wait; returns how many it claimed.</summary>
@@ -41,7 +43,7 @@ public sealed partial class BulkBackfill(
     {
         var sync = options.Value.Sync;
         var members = await store.ClaimForBulkImportAsync(
-            tenant, Now(), sync.Debounce, ImportTimeout + TimeSpan.FromMinutes(1), AcClient.BulkMaxContacts,
+            tenant, Now(), sync.Debounce, sync.Lease, AcClient.BulkMaxContacts,
             new BackfillHold(sync.BackfillSettle, sync.BackfillMaxHold), settings.BulkImportThreshold);
         if (members.Length == 0)
         {
