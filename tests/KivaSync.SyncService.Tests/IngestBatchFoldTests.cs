@@ -49,25 +49,7 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
             batches.Add(batch);
         }
 
-        using var call = service.Ingest.Ship();
-        var reader = Task.Run(async () =>
-        {
-            var acks = new List<BatchAck>();
-            while (acks.Count < batches.Count && await call.ResponseStream.MoveNext(CancellationToken.None))
-            {
-                acks.Add(call.ResponseStream.Current);
-            }
-
-            return acks;
-        });
-        foreach (var batch in batches)
-        {
-            await call.RequestStream.WriteAsync(batch);
-        }
-
-        var result = await reader;
-        await call.RequestStream.CompleteAsync();
-        return result;
+        return await service.ShipInFlightAsync(batches);
     }
 
     /// <summary>Contacts (without the version, which counts batches, and the trace), indexes, queues, events, orders.</summary>

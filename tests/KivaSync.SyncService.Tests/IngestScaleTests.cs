@@ -57,25 +57,7 @@ public sealed class IngestScaleTests : IAsyncLifetime
     private async Task<List<BatchAck>> ShipAllInFlightAsync(string tenant, string fingerprint, string[] lines)
     {
         var batches = Batches(tenant, fingerprint, lines);
-        using var call = service.Ingest.Ship();
-        var reader = Task.Run(async () =>
-        {
-            var acks = new List<BatchAck>();
-            while (acks.Count < batches.Count && await call.ResponseStream.MoveNext(CancellationToken.None))
-            {
-                acks.Add(call.ResponseStream.Current);
-            }
-
-            return acks;
-        });
-        foreach (var batch in batches)
-        {
-            await call.RequestStream.WriteAsync(batch);
-        }
-
-        var result = await reader;
-        await call.RequestStream.CompleteAsync();
-        return result;
+        return await service.ShipInFlightAsync(batches);
     }
 
     private static List<EntryBatch> Batches(string tenant, string fingerprint, string[] lines)

@@ -92,6 +92,30 @@ internal sealed class ServiceHarness : IAsyncDisposable
         return acks;
     }
 
+    /// <summary>Sends every batch on one stream without waiting for acknowledgements (all in flight), then reads them all.</summary>
+    public async Task<List<BatchAck>> ShipInFlightAsync(IReadOnlyList<EntryBatch> batches)
+    {
+        using var call = Ingest.Ship();
+        var reader = Task.Run(async () =>
+        {
+            var acks = new List<BatchAck>();
+            while (acks.Count < batches.Count && await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+                acks.Add(call.ResponseStream.Current);
+            }
+
+            return acks;
+        });
+        foreach (var batch in batches)
+        {
+            await call.RequestStream.WriteAsync(batch);
+        }
+
+        var result = await reader;
+        await call.RequestStream.CompleteAsync();
+        return result;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
