@@ -88,44 +88,55 @@ public sealed class TraceTests() : WorkDirectoryTest("traces")
 
     private static double Last(List<MetricSnapshot> metrics, string name) => Points(metrics, name).Last().Value;
 
-    /// <summary>This tenant's points of a metric, from the latest export: (the point's tags, its value).</summary>
+    /// <summary>
+    /// This tenant's points of a metric, in export order: (the point's tags, its value). Every export is read, not
+    /// only the last: other test classes' services in this process have meters of the same name, which the SDK
+    /// may export as metrics of their own next to ours. Sums are cumulative, so a tag set's last point is its total.
+    /// </summary>
     private static List<KeyValuePair<string, double>> Points(List<MetricSnapshot> metrics, string name)
     {
         MetricSnapshot[] all;
         lock (metrics)
         {
-            all = [.. metrics];
+            all = [.. metrics.Where(m => m.Name == name)];
         }
 
-        var latest = all.LastOrDefault(m => m.Name == name) ?? throw new Xunit.Sdk.XunitException($"metric {name} was not exported");
-        var points = new List<KeyValuePair<string, double>>();
-        foreach (var point in latest.MetricPoints)
+        if (all.Length == 0)
         {
-            var tags = new List<string>();
-            var tenant = "";
-            foreach (var tag in point.Tags)
+            throw new Xunit.Sdk.XunitException($"metric {name} was not exported");
+        }
+
+        var points = new List<KeyValuePair<string, double>>();
+        foreach (var snapshot in all)
+        {
+            foreach (var point in snapshot.MetricPoints)
             {
-                tags.Add($"{tag.Key}={tag.Value}");
-                if (tag.Key == "kivasync.tenant")
+                var tags = new List<string>();
+                var tenant = "";
+                foreach (var tag in point.Tags)
                 {
-                    tenant = tag.Value as string ?? "";
+                    tags.Add($"{tag.Key}={tag.Value}");
+                    if (tag.Key == "kivasync.tenant")
+                    {
+                        tenant = tag.Value as string ?? "";
+                    }
                 }
-            }
 
-            if (tenant != Tenant)
-            {
-                continue;
-            }
+                if (tenant != Tenant)
+                {
+                    continue;
+                }
 
-            var value = latest.MetricType switch
-            {
-                MetricType.LongSum or MetricType.LongSumNonMonotonic => point.GetSumLong(),
-                MetricType.DoubleSum or MetricType.DoubleSumNonMonotonic => point.GetSumDouble(),
-                MetricType.LongGauge => point.GetGaugeLastValueLong(),
-                MetricType.DoubleGauge => point.GetGaugeLastValueDouble(),
-                _ => throw new Xunit.Sdk.XunitException($"metric {name} has an unexpected type {latest.MetricType}"),
-            };
-            points.Add(new(string.Join(',', tags), value));
+                var value = snapshot.MetricType switch
+                {
+                    MetricType.LongSum or MetricType.LongSumNonMonotonic => point.GetSumLong(),
+                    MetricType.DoubleSum or MetricType.DoubleSumNonMonotonic => point.GetSumDouble(),
+                    MetricType.LongGauge => point.GetGaugeLastValueLong(),
+                    MetricType.DoubleGauge => point.GetGaugeLastValueDouble(),
+                    _ => throw new Xunit.Sdk.XunitException($"metric {name} has an unexpected type {snapshot.MetricType}"),
+                };
+                points.Add(new(string.Join(',', tags), value));
+            }
         }
 
         return points;
