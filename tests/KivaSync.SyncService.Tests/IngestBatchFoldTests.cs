@@ -12,12 +12,7 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
     private const string OneByOne = "single";
     private ServiceHarness service = null!;
 
-    public async Task InitializeAsync() => service = await ServiceHarness.StartAsync(Batched, extra: new Dictionary<string, string?>
-    {
-        [$"KivaSync:Tenants:{OneByOne}:ApiUrl"] = "http://127.0.0.1:9/unused",
-        [$"KivaSync:Tenants:{OneByOne}:ApiKey"] = "test-key",
-        [$"KivaSync:Tenants:{OneByOne}:AccountWebUrl"] = "https://single.activehosted.com",
-    });
+    public async Task InitializeAsync() => service = await ServiceHarness.StartAsync(Batched, extra: ServiceHarness.IngestOnlyTenant(OneByOne));
 
     public async Task DisposeAsync() => await service.DisposeAsync();
 

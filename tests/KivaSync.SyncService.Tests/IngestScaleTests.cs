@@ -15,12 +15,7 @@ public sealed class IngestScaleTests : IAsyncLifetime
     private const int BatchLines = 1000;
     private ServiceHarness service = null!;
 
-    public async Task InitializeAsync() => service = await ServiceHarness.StartAsync(LiveOnly, extra: new Dictionary<string, string?>
-    {
-        [$"KivaSync:Tenants:{WithArchive}:ApiUrl"] = "http://127.0.0.1:9/unused",
-        [$"KivaSync:Tenants:{WithArchive}:ApiKey"] = "test-key",
-        [$"KivaSync:Tenants:{WithArchive}:AccountWebUrl"] = "https://overlap.activehosted.com",
-    });
+    public async Task InitializeAsync() => service = await ServiceHarness.StartAsync(LiveOnly, extra: ServiceHarness.IngestOnlyTenant(WithArchive));
 
     public async Task DisposeAsync() => await service.DisposeAsync();
 

@@ -92,6 +92,14 @@ internal sealed class ServiceHarness : IAsyncDisposable
         return acks;
     }
 
+    /// <summary>Settings for one more tenant that only takes entries (its AC is never called in the test).</summary>
+    public static Dictionary<string, string?> IngestOnlyTenant(string tenant) => new()
+    {
+        [$"KivaSync:Tenants:{tenant}:ApiUrl"] = "http://127.0.0.1:9/unused",
+        [$"KivaSync:Tenants:{tenant}:ApiKey"] = "test-key",
+        [$"KivaSync:Tenants:{tenant}:AccountWebUrl"] = $"https://{tenant}.activehosted.com",
+    };
+
     /// <summary>Sends every batch on one stream without waiting for acknowledgements (all in flight), then reads them all.</summary>
     public async Task<List<BatchAck>> ShipInFlightAsync(IReadOnlyList<EntryBatch> batches)
     {
