@@ -13,6 +13,8 @@ using StackExchange.Redis;
 // End-to-end ingest benchmark: one service replica (in-process, workers off) on a real redis-server,
 // fed over gRPC by one LogIngest.Ship stream with several batches in flight. Reports what the
 // shipper sees (entries/s acknowledged, ack latency) and what Redis did (commands and memory per entry).
+// --redis-only (or --script variant.lua) replays the prepared script arguments straight into Redis instead:
+// Redis CPU per entry for the service's script, an empty one (argument passing alone) and any variant.
 var options = BenchOptions.Parse(args);
 const string Tenant = "greenleaf";
 const string WarmupTenant = "warmup";
@@ -46,8 +48,14 @@ var client = new LogIngest.LogIngestClient(channel);
 await using var redis = await ConnectionMultiplexer.ConnectAsync(redisServer.ConnectionString + ",allowAdmin=true");
 var server = redis.GetServer(redis.GetEndPoints()[0]);
 
-// The service's own CPU share: parsing and building script arguments, on one core, no Redis.
 var pipeline = app.Services.GetRequiredService<KivaSync.SyncService.Ingest.IngestPipeline>();
+if (options.RedisOnly)
+{
+    await ScriptReplay.RunAsync(pipeline, batches, lines.Count, options.InFlight, options.Scripts);
+    return 0;
+}
+
+// The service's own CPU share: parsing and building script arguments, on one core, no Redis.
 var prepareCpu = Process.GetCurrentProcess().TotalProcessorTime;
 foreach (var batch in warmupBatches.Concat(batches))
 {
@@ -220,13 +228,7 @@ static async Task<Dictionary<string, long>> CommandStatsAsync(IServer server)
     }
 }
 
-static async Task<double> RedisCpuSecondsAsync(IServer server)
-{
-    var info = (string)(await server.ExecuteAsync("INFO", "cpu"))!;
-    return info.Split('\n')
-        .Where(l => l.StartsWith("used_cpu_user:", StringComparison.Ordinal) || l.StartsWith("used_cpu_sys:", StringComparison.Ordinal))
-        .Sum(l => double.Parse(l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim(), CultureInfo.InvariantCulture));
-}
+static Task<double> RedisCpuSecondsAsync(IServer server) => ScriptReplay.RedisCpuSecondsAsync(server);
 
 static async Task<long> UsedMemoryAsync(IServer server)
 {
@@ -261,21 +263,34 @@ internal sealed record RunResult(long Lines, long Accepted, long Duplicates, lon
 
 internal sealed record DedupFigures(long Keys, long Bytes, long Members, string Encodings);
 
-internal sealed record BenchOptions(int Entries, int BatchLines, int InFlight, int Customers)
+internal sealed record BenchOptions(int Entries, int BatchLines, int InFlight, int Customers, bool RedisOnly, IReadOnlyList<string> Scripts)
 {
     public static BenchOptions Parse(string[] args)
     {
-        var o = new BenchOptions(500_000, 1000, 8, 0);
-        for (var i = 0; i + 1 < args.Length; i += 2)
+        var o = new BenchOptions(500_000, 1000, 8, 0, RedisOnly: false, Scripts: []);
+        for (var i = 0; i < args.Length; i++)
         {
-            var value = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
-            o = args[i] switch
+            if (args[i] == "--redis-only")
             {
-                "--entries" => o with { Entries = value },
-                "--batch" => o with { BatchLines = value },
-                "--in-flight" => o with { InFlight = value },
-                "--customers" => o with { Customers = value },
-                _ => throw new ArgumentException($"unknown option {args[i]}; known: --entries N --batch N --in-flight N --customers N"),
+                o = o with { RedisOnly = true };
+                continue;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"option {args[i]} needs a value");
+            }
+
+            var text = args[++i];
+            o = args[i - 1] switch
+            {
+                "--entries" => o with { Entries = int.Parse(text, CultureInfo.InvariantCulture) },
+                "--batch" => o with { BatchLines = int.Parse(text, CultureInfo.InvariantCulture) },
+                "--in-flight" => o with { InFlight = int.Parse(text, CultureInfo.InvariantCulture) },
+                "--customers" => o with { Customers = int.Parse(text, CultureInfo.InvariantCulture) },
+                // A variant of the ingest script to compare in the redis-only mode (implies it).
+                "--script" => o with { RedisOnly = true, Scripts = [.. o.Scripts, text] },
+                _ => throw new ArgumentException($"unknown option {args[i - 1]}; known: --entries N --batch N --in-flight N --customers N --redis-only --script file.lua"),
             };
         }
 

@@ -15,9 +15,11 @@
 --
 -- Cost per entry is what makes ingest fast: one dedup SADD per entry; one HMGET and one HSET per contact
 -- per batch (however many entries name it), a ZADD to the work queue only when a value really changed and
--- one ZADD per contact for its events; counters are written once per batch.
+-- one RPUSH per contact for its events; counters are written once per batch. Timestamps stay the strings
+-- they came as when stored (a Lua number would be formatted with printf on every write).
 local p = ARGV[1]
 local now = tonumber(ARGV[2])
+local nows = ARGV[2] -- as given, for queue scores
 local period = tonumber(ARGV[3])
 local tp = ARGV[4]
 if tp == '' then tp = nil end
@@ -72,11 +74,11 @@ local queued = {}
 local function mark_dirty(member, ts)
   if not queued[member] then
     queued[member] = true
-    redis.call('ZADD', dirty, 'NX', now, member)
+    redis.call('ZADD', dirty, 'NX', nows, member)
   end
   if ts >= live_from and queued[member] ~= 'live' then
     queued[member] = 'live'
-    redis.call('ZADD', dirty .. ':live', 'NX', now, member)
+    redis.call('ZADD', dirty .. ':live', 'NX', nows, member)
   end
 end
 
@@ -100,22 +102,50 @@ local function num(x, d)
   return d
 end
 
--- Each contact is read once and written once per batch, however many of the batch's entries name it:
--- cache[key] = {v = field -> value (nil = absent), out = field -> value to write, changed, maxts}.
+-- Each contact is read once (a field first carried by a later entry: when it comes) and written once per
+-- batch, however many of the batch's entries name it:
+-- cache[key] = {v = field -> value (nil = absent), have = fields read, out = field -> value to write,
+-- changed, maxts (and maxtss, the same as given)}.
 -- The fold is per-field last-writer-wins on ts, so folding a contact's entries in the batch's order
 -- against the cached values is exactly folding them one by one against Redis.
 local cache = {}
 
--- Reads a contact's whole hash on its first entry of the batch: one linear pass over a small hash (a
--- listpack) costs less than looking fields up one by one, and later entries need no read at all.
-local function load(key)
+-- The ts field of each carried field ("t:st" for "st"), made once per name.
+local tn = setmetatable({}, {__index = function(t, f) local s = 't:' .. f; t[f] = s; return s end})
+
+-- Reads what the fold needs of a contact: on its first entry of the batch the email fields, version and
+-- newest ts plus the fields (and their ts) the entry carries; on later entries only carried fields not read
+-- yet. The hash also holds sync bookkeeping the fold never looks at, so HMGET beats HGETALL here.
+local function load(key, e)
   local c = cache[key]
-  if c then return c end
-  local v = {}
-  local r = redis.call('HGETALL', key)
-  for j = 1, #r, 2 do v[r[j]] = r[j + 1] end
-  c = {v = v, out = {}, changed = false, maxts = -1}
-  cache[key] = c
+  local list
+  if not c then
+    list = {'em', 't:em', 'el', 'ix', 'ver', 'last_ts'}
+    local have = {}
+    for j = 1, #list do have[list[j]] = true end
+    c = {v = {}, have = have, out = {}, changed = false, maxts = -1, maxtss = nil}
+    cache[key] = c
+  else
+    list = {}
+  end
+  if e then
+    local have = c.have
+    for j = e.at, e.at + 2 * e.np - 1, 2 do
+      local f = ARGV[j]
+      if not have[f] then
+        have[f] = true
+        list[#list + 1] = f
+        list[#list + 1] = tn[f]
+      end
+    end
+  end
+  if #list > 0 then
+    local r = redis.call('HMGET', key, unpack(list))
+    local v = c.v
+    for j = 1, #list do
+      if r[j] then v[list[j]] = r[j] end
+    end
+  end
   return c
 end
 
@@ -132,7 +162,7 @@ local function flush(key)
   local out = c.out
   if c.changed then
     out['ver'] = num(c.v['ver'], 0) + 1
-    if c.maxts > num(c.v['last_ts'], -1) then out['last_ts'] = c.maxts end
+    if c.maxts > num(c.v['last_ts'], -1) then out['last_ts'] = c.maxtss end
     if tp ~= nil then out['tp'] = tp end
   end
   local flat = {}
@@ -194,14 +224,14 @@ local function fold_fields(c, e)
   local v = c.v
   for j = e.at, e.at + 2 * e.np - 1, 2 do
     local f, val = ARGV[j], ARGV[j + 1]
-    local tsf = 't:' .. f
+    local tsf = tn[f]
     local old = num(v[tsf], -1)
     if ts >= old then
       if v[f] ~= val then
         put(c, f, val)
         changed = true
       end
-      if ts > old then put(c, tsf, ts) end
+      if ts > old then put(c, tsf, e.tss) end
     end
   end
   return changed
@@ -213,7 +243,7 @@ local function fold_email(c, e)
   if e.ts < old then return false, false end
   local changed = c.v['em'] ~= e.em
   if changed then put(c, 'em', e.em) end
-  if e.ts > old then put(c, 't:em', e.ts) end
+  if e.ts > old then put(c, 't:em', e.tss) end
   return changed, true
 end
 
@@ -221,7 +251,7 @@ end
 local function finish(c, member, e, changed)
   if changed then
     c.changed = true
-    if e.ts > c.maxts then c.maxts = e.ts end
+    if e.ts > c.maxts then c.maxts = e.ts; c.maxtss = e.tss end
     mark_dirty(member, e.ts)
   end
 end
@@ -230,7 +260,7 @@ local function fold_customer(e)
   local member = 'c:' .. e.cid
   local key = p .. member
   local lc = e.el
-  local c = load(key)
+  local c = load(key, e)
   local is_new = not c.v['t:em']
   local old_lc = c.v['el']
   local changed, won = fold_email(c, e)
@@ -258,7 +288,7 @@ local function fold_customer(e)
         merge_lead(key, lc)
         changed = true
         -- The merge wrote name and phone: fold this entry's fields over the merged values.
-        c = load(key)
+        c = load(key, e)
       end
       redis.call('HSET', idx, lc, member)
     end
@@ -277,12 +307,12 @@ local function fold_lead(e)
   local owner = redis.call('HGET', idx, lc)
   if owner and string.sub(owner, 1, 2) == 'c:' then
     -- A contact entry with a customer's current email is about that customer.
-    local c = load(p .. owner)
+    local c = load(p .. owner, e)
     finish(c, owner, e, fold_fields(c, e))
     return owner
   end
   local member = 'l:' .. lc
-  local c = load(p .. member)
+  local c = load(p .. member, e)
   local is_new = not c.v['t:em']
   local changed = fold_email(c, e)
   if c.v['el'] ~= lc then put(c, 'el', lc) end
@@ -306,22 +336,25 @@ local function queue_event(member, ev, ts)
 end
 
 -- Stores a customer's paid order, last writer by ts wins; its source is the one of the first entry stored.
-local function store_order(cid, od, ts)
+local function store_order(cid, od, ts, tss)
   local nl = string.find(od, '\n', 2, true)
   local oid = string.sub(od, nl + 1)
   local okey = p .. 'o:' .. cid
   local v = redis.call('HMGET', okey, 't:' .. oid, 'src:' .. oid)
   if ts < tonumber(v[1] or '-1') then return end
   if v[2] then
-    redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, ts)
+    redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, tss)
   else
-    redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, ts, 'src:' .. oid, string.sub(od, 1, 1))
+    redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, tss, 'src:' .. oid, string.sub(od, 1, 1))
   end
   redis.call('SADD', p .. 'op:' .. cid, oid)
   mark_dirty('c:' .. cid, ts)
 end
 
 local accepted = 0
+local nres = 0
+-- One table reused for every entry: the fold only reads it while the entry is processed.
+local e = {}
 local batch_newest = newest
 local reject_counts = {}
 local rejected = {}
@@ -334,13 +367,14 @@ while i <= n do
     if fresh then
       reject_counts[ARGV[i + 3]] = (reject_counts[ARGV[i + 3]] or 0) + 1
       rejected[#rejected + 1] = cjson.encode({reason = ARGV[i + 3], detail = ARGV[i + 4], source = src, offset = tonumber(ARGV[i + 5]), at = now})
-      result[#result + 1] = 2
+      nres = nres + 1; result[nres] = 2
     else
-      result[#result + 1] = 0
+      nres = nres + 1; result[nres] = 0
     end
     i = i + 6
   else
-    local e = {ts = tonumber(ARGV[i + 3])}
+    local tss = ARGV[i + 3]
+    e.ts = tonumber(tss); e.tss = tss; e.cid = nil; e.em = nil; e.el = nil
     local wk = ARGV[i + 4]
     local ev = ARGV[i + 5]
     local od = ARGV[i + 6]
@@ -359,9 +393,9 @@ while i <= n do
     e.at = i
     i = i + 2 * e.np
     if not fresh then
-      result[#result + 1] = 0
+      nres = nres + 1; result[nres] = 0
     else
-      result[#result + 1] = 1
+      nres = nres + 1; result[nres] = 1
       accepted = accepted + 1
       if e.ts > batch_newest then batch_newest = e.ts end
       if e.ts < live_from then history = true end
@@ -392,7 +426,7 @@ while i <= n do
           queue_event(member, ev, e.ts)
         end
       end
-      if od ~= '' and e.cid then store_order(e.cid, od, e.ts) end
+      if od ~= '' and e.cid then store_order(e.cid, od, e.ts, e.tss) end
     end
   end
 end

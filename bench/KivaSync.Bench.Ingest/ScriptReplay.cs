@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using KivaSync.Contracts.V1;
+using KivaSync.SyncService.Ingest;
+using KivaSync.SyncService.State;
+using KivaSync.Testing.Redis;
+using StackExchange.Redis;
+
+/// <summary>
+/// The redis-only mode: the service prepares every batch once (parse, identity, script arguments), then the
+/// ingest script runs on those arguments against a fresh redis-server with no gRPC and no service in the way.
+/// It prints Redis CPU per entry, which bounds one Redis shard's ingest rate, for three scripts: one that
+/// only receives its arguments (the floor of this design's argument passing), the service's own script, and
+/// any variant given with --script (with a digest of the final state, so a faster variant can be checked to
+/// leave exactly the same data).
+/// </summary>
+internal static class ScriptReplay
+{
+    private const string EmptyScript = "return {}";
+
+    public static async Task RunAsync(IngestPipeline pipeline, List<EntryBatch> batches, int entries, int inFlight, IReadOnlyList<string> variants)
+    {
+        var scripts = new List<RedisValue[]>();
+        var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var windowMs = (long)IngestPipeline.DedupWindow.TotalMilliseconds;
+        foreach (var batch in batches)
+        {
+            using var prepared = pipeline.Prepare(batch, static _ => true);
+            foreach (var group in prepared.Groups)
+            {
+                var keys = new RedisKeys(group.Tenant);
+                var args = group.Args.ToArray();
+                args[0] = keys.Prefix;
+                args[1] = nowMs;
+                args[2] = windowMs;
+                scripts.Add([(RedisValue)keys.Meta, .. args]);
+            }
+        }
+
+        Console.WriteLine($"redis-only    {scripts.Count} script calls, {scripts.Average(s => s.Length - 1) / (entries / (double)scripts.Count):F1} arguments per entry; 3 runs each, fresh redis-server per run");
+        var candidates = new List<(string Name, string Source)> { ("arguments only (empty script)", EmptyScript), ("ingest.lua (the service's)", LuaScripts.Ingest) };
+        candidates.AddRange(variants.Select(path => (Path.GetFileName(path), File.ReadAllText(path))));
+        foreach (var (name, source) in candidates)
+        {
+            var cpu = new List<double>();
+            string? digest = null;
+            for (var run = 0; run < 3; run++)
+            {
+                await using var redisServer = await RedisServerProcess.StartAsync();
+                await using var redis = await ConnectionMultiplexer.ConnectAsync(redisServer.ConnectionString + ",allowAdmin=true");
+                var server = redis.GetServer(redis.GetEndPoints()[0]);
+                var db = redis.GetDatabase();
+                var sha = (string)(await db.ExecuteAsync("SCRIPT", "LOAD", source))!;
+                var before = await RedisCpuSecondsAsync(server);
+                var pending = new Queue<Task<RedisResult>>();
+                foreach (var script in scripts)
+                {
+                    pending.Enqueue(db.ExecuteAsync("EVALSHA", [sha, 1, .. script.Select(static v => (object)v)]));
+                    if (pending.Count >= inFlight)
+                    {
+                        await pending.Dequeue();
+                    }
+                }
+
+                while (pending.Count > 0)
+                {
+                    await pending.Dequeue();
+                }
+
+                cpu.Add((await RedisCpuSecondsAsync(server) - before) * 1e6 / entries);
+                if (run == 0 && source != EmptyScript)
+                {
+                    digest = await StateDigestAsync(server, db);
+                }
+            }
+
+            var median = cpu.Order().ElementAt(1);
+            Console.WriteLine($"  {name,-34} redis cpu {median,5:F1} us/entry median (min {cpu.Min():F1}), {1e6 / median,7:F0} entries per redis cpu-second{(digest is null ? "" : $", state digest {digest}")}");
+        }
+    }
+
+    /// <summary>Every key and value (hash fields and set members sorted; the per-batch trace parent left out).</summary>
+    private static async Task<string> StateDigestAsync(IServer server, IDatabase db)
+    {
+        var keys = new List<string>();
+        await foreach (var key in server.KeysAsync(pattern: "*", pageSize: 5000))
+        {
+            keys.Add(key!);
+        }
+
+        keys.Sort(StringComparer.Ordinal);
+        var text = new StringBuilder();
+        foreach (var key in keys)
+        {
+            text.Append(key).Append('=');
+            switch (await db.KeyTypeAsync(key))
+            {
+                case RedisType.Hash:
+                    foreach (var field in (await db.HashGetAllAsync(key)).Where(static f => f.Name != "tp").OrderBy(static f => (string)f.Name!, StringComparer.Ordinal))
+                    {
+                        text.Append(field.Name).Append(':').Append(field.Value).Append(',');
+                    }
+
+                    break;
+                case RedisType.Set:
+                    foreach (var member in (await db.SetMembersAsync(key)).Select(static m => (string)m!).Order(StringComparer.Ordinal))
+                    {
+                        text.Append(member).Append(',');
+                    }
+
+                    break;
+                case RedisType.List:
+                    foreach (var item in await db.ListRangeAsync(key))
+                    {
+                        text.Append(item).Append(',');
+                    }
+
+                    break;
+                case RedisType.SortedSet:
+                    foreach (var item in (await db.SortedSetRangeByRankWithScoresAsync(key)).OrderBy(static i => (string)i.Element!, StringComparer.Ordinal))
+                    {
+                        text.Append(item.Element).Append(':').Append(item.Score.ToString(CultureInfo.InvariantCulture)).Append(',');
+                    }
+
+                    break;
+                default:
+                    text.Append(await db.StringGetAsync(key));
+                    break;
+            }
+
+            text.Append('\n');
+        }
+
+        return $"{keys.Count} keys {Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16]}";
+    }
+
+    public static async Task<double> RedisCpuSecondsAsync(IServer server)
+    {
+        var info = (string)(await server.ExecuteAsync("INFO", "cpu"))!;
+        return info.Split('\n')
+            .Where(static l => l.StartsWith("used_cpu_user:", StringComparison.Ordinal) || l.StartsWith("used_cpu_sys:", StringComparison.Ordinal))
+            .Sum(static l => double.Parse(l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim(), CultureInfo.InvariantCulture));
+    }
+}
