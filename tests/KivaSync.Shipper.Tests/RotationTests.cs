@@ -96,6 +96,48 @@ public sealed class RotationTests : IDisposable
     }
 
     [Fact]
+    public async Task CopyTruncate_TruncatedAndRegrownBetweenTheIdentityCheckAndTheRead_RestComesFromTheCopyExactlyOnce()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        var copy = _dir.File("system.log.1");
+        Append(log, Lines(0, 50, "a"));
+        WriterOnNextRead? original = null;
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, _dir.File("system.log*")))
+        {
+            // The first handle of system.log (the file that gets copied and truncated) lets the test act as the writer.
+            OpenPlainFile = path => original is null && path == log
+                ? original = new WriterOnNextRead(PlainFileSource.Open(path))
+                : PlainFileSource.Open(path),
+        };
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        // A slow scheduler: the shipper has checked the file's first bytes and is about to read at its offset when
+        // the writer finishes the old file, logrotate copies and truncates it, and new lines grow past that offset.
+        var acted = original!.ArmForNextRead(() =>
+        {
+            Append(log, Lines(50, 250, "a"));
+            File.Copy(log, copy);
+            using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            {
+                truncate.SetLength(0);
+            }
+
+            Append(log, Lines(0, 200, "b"));
+        });
+        await acted.WaitAsync(Guard());
+        await runner.WaitForFileShippedAsync(copy, Guard());
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        // Under the old identity: exactly the copy's lines, none of the new content read at the old offsets.
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(copy)), server.Service.LinesOf(oldFingerprint));
+        var newFingerprint = runner.GetStatus().Files.Single(f => f.Path == log).Fingerprint;
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(log)), server.Service.LinesOf(newFingerprint));
+    }
+
+    [Fact]
     public async Task TruncationInPlace_NewContent_ShippedAsANewFileFromZero()
     {
         await using var server = await FakeIngestServer.StartAsync();
@@ -376,4 +418,39 @@ public sealed class RotationTests : IDisposable
             await Task.Delay(20, Guard());
         }
     }
+    /// <summary>
+    /// A real file handle through which the test acts as the file's writer at one exact moment: just before the
+    /// shipper's next read, after it has checked the file's identity.
+    /// </summary>
+    private sealed class WriterOnNextRead(PlainFileSource inner) : IByteSource
+    {
+        private readonly TaskCompletionSource _acted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Action? _writer;
+
+        public bool IsArchive => false;
+
+        public long? Length => inner.Length;
+
+        public Task ArmForNextRead(Action writer)
+        {
+            Volatile.Write(ref _writer, writer);
+            return _acted.Task;
+        }
+
+        public int Read(Span<byte> buffer, long offset)
+        {
+            if (Interlocked.Exchange(ref _writer, null) is { } writer)
+            {
+                writer();
+                _acted.TrySetResult();
+            }
+
+            return inner.Read(buffer, offset);
+        }
+
+        public string? CurrentFingerprint(int bytes) => inner.CurrentFingerprint(bytes);
+
+        public void Dispose() => inner.Dispose();
+    }
 }
+
