@@ -487,7 +487,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             }
 
             head.File.AdvanceAcked(head.Start, head.End);
-            _checkpoints.Advance(head.File.Fingerprint, head.Path, head.File.Tenant, head.File.Acked);
+            _checkpoints.Advance(head.File.Fingerprint, head.Path, head.File.Tenant, head.File.Acked, head.File.CheckpointGeneration);
 
             if (head.Activity is { } activity)
             {
@@ -944,6 +944,7 @@ public sealed class ShipperRunner : IAsyncDisposable
         {
             LastGrowth = now,
             FingerprintBytes = _options.FingerprintBytes,
+            CheckpointGeneration = _checkpoints.Generation(fingerprint),
         };
         _files[fingerprint] = file;
         seen.Add(fingerprint);

@@ -62,6 +62,10 @@ internal sealed class TrackedFile : IDisposable
 
     public string Tenant { get; }
 
+    /// <summary>The checkpoint store's generation of this fingerprint when this file was found; its acknowledgements move
+    /// the checkpoint only while no restart (same first bytes, new content) has replaced it.</summary>
+    public int CheckpointGeneration { get; init; }
+
     /// <summary>Where the file was last seen.</summary>
     public string Path
     {

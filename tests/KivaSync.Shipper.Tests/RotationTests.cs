@@ -418,6 +418,50 @@ public sealed class RotationTests : IDisposable
             await Task.Delay(20, Guard());
         }
     }
+    [Fact]
+    public async Task TruncationInPlace_RewrittenWithTheSameFirstBytesWhileBatchesAreUnacknowledged_CheckpointIsTheNewContents()
+    {
+        var service = new FakeLogIngest { AckGate = new SemaphoreSlim(0) };
+        await using var server = await FakeIngestServer.StartAsync(service);
+        var log = _dir.File("system.log");
+        var banner = "{\"ts\":\"2024-06-03T00:00:00Z\",\"msg\":\"log opened by the Kiva web tier, version 1\"}\n";
+        Append(log, banner + Lines(0, 50, "a"));
+        var options = Options(_dir, server.Url, log);
+        options.MaxLines = 10;
+        await using var runner = new ShipperRunner(options);
+        await runner.StartAsync();
+        // The window is full of batches of the old content, none acknowledged yet.
+        await service.WaitForBatchesAsync(options.MaxInFlightBatches, Guard());
+        var fingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            truncate.SetLength(0);
+        }
+
+        Append(log, banner + Lines(0, 5, "b"));
+        var content = await File.ReadAllBytesAsync(log);
+        // The new content is a new file from 0 under the same fingerprint; only then are the old batches acknowledged.
+        while (runner.GetStatus().Files is not [{ ReadOffset: 0 }])
+        {
+            await Task.Delay(20, Guard());
+        }
+
+        var before = service.Received.Count;
+        service.AckGate.Release(1000);
+        while (runner.GetStatus().Files is not [{ AckedOffset: var acked }] || acked != content.Length)
+        {
+            await Task.Delay(20, Guard());
+        }
+
+        await runner.StopAsync();
+
+        // The old file's late acknowledgements did not move the checkpoint past the new content's end (a restart would
+        // skip lines of the next content up to there); the new content went out exactly once.
+        Assert.Equal(content.Length, runner.GetCheckpoint(fingerprint)!.Offset);
+        AssertExactlyOnce(ExpectedLines(content), service.Received.Skip(before).SelectMany(r => r.Batch.Lines));
+    }
+
     /// <summary>
     /// A real file handle through which the test acts as the file's writer at one exact moment: just before the
     /// shipper's next read, after it has checked the file's identity.
