@@ -14,6 +14,10 @@ internal interface IByteSource : IDisposable
 
     /// <summary>Current length, when known without reading (plain files).</summary>
     long? Length { get; }
+
+    /// <summary>The fingerprint of the first <paramref name="bytes"/> bytes behind this source now (null while shorter):
+    /// tells whether it still holds the file it was identified as, or was truncated and rewritten under the reader.</summary>
+    string? CurrentFingerprint(int bytes);
 }
 
 /// <summary>A plain file, by an open handle: the handle follows the file through rename and deletion.</summary>
@@ -29,6 +33,8 @@ internal sealed class PlainFileSource(SafeFileHandle handle) : IByteSource
         new(File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
 
     public int Read(Span<byte> buffer, long offset) => RandomAccess.Read(handle, buffer, offset);
+
+    public string? CurrentFingerprint(int bytes) => Fingerprint.TryCompute(handle, bytes);
 
     public void Dispose() => handle.Dispose();
 }
@@ -65,6 +71,8 @@ internal sealed class GzipFileSource(string path) : IByteSource
         _position += n;
         return n;
     }
+
+    public string? CurrentFingerprint(int bytes) => Fingerprint.TryCompute(path, bytes);
 
     public void Dispose()
     {

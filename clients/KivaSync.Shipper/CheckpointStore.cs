@@ -24,6 +24,7 @@ internal sealed class CheckpointStore
     private readonly TimeProvider _time;
     private readonly TimeSpan _retention;
     private readonly Dictionary<string, CheckpointEntry> _entries;
+    private readonly Dictionary<string, int> _restarts = new(StringComparer.Ordinal);
     private Dictionary<string, CheckpointEntry> _persisted;
     private TaskCompletionSource _persistedChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _dirty;
@@ -72,11 +73,27 @@ internal sealed class CheckpointStore
         }
     }
 
-    /// <summary>Moves a file's checkpoint forward (never back).</summary>
-    public void Advance(string fingerprint, string path, string tenant, long offset)
+    /// <summary>How often <paramref name="fingerprint"/> was started over (<see cref="Restart"/>) in this process.</summary>
+    public int Generation(string fingerprint)
     {
         lock (_gate)
         {
+            return _restarts.GetValueOrDefault(fingerprint);
+        }
+    }
+
+    /// <summary>Moves a file's checkpoint forward (never back).</summary>
+    /// <param name="generation">The <see cref="Generation"/> the reader of these offsets started under: an acknowledgement
+    /// for the file a restart replaced must not move the new content's checkpoint past lines not yet sent. Null: any.</param>
+    public void Advance(string fingerprint, string path, string tenant, long offset, int? generation = null)
+    {
+        lock (_gate)
+        {
+            if (generation is { } g && g != _restarts.GetValueOrDefault(fingerprint))
+            {
+                return;
+            }
+
             var old = _entries.GetValueOrDefault(fingerprint);
             if (old is not null && old.Offset >= offset && old.Path == path)
             {
@@ -94,6 +111,7 @@ internal sealed class CheckpointStore
         lock (_gate)
         {
             _entries[fingerprint] = new CheckpointEntry(0, path, tenant, false, _time.GetUtcNow());
+            _restarts[fingerprint] = _restarts.GetValueOrDefault(fingerprint) + 1;
             _dirty = true;
         }
     }

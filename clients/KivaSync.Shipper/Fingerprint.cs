@@ -48,5 +48,6 @@ internal static class Fingerprint
         return Of(buffer);
     }
 
-    private static string Of(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes).AsSpan(0, 16));
+    /// <summary>Fingerprint of bytes already read.</summary>
+    public static string Of(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes).AsSpan(0, 16));
 }

@@ -115,6 +115,9 @@ public sealed class ShipperRunner : IAsyncDisposable
         _batchBuffers = ArrayPool<byte>.Create(8 * 1024 * 1024, options.MaxInFlightBatches + 2);
     }
 
+    /// <summary>Opens a plain file for reading; tests wrap it to act as a writer at the very moment the shipper reads.</summary>
+    internal Func<string, IByteSource> OpenPlainFile { get; init; } = PlainFileSource.Open;
+
     /// <summary>Path of the checkpoint file.</summary>
     public string CheckpointFilePath => _checkpoints.FilePath;
 
@@ -484,7 +487,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             }
 
             head.File.AdvanceAcked(head.Start, head.End);
-            _checkpoints.Advance(head.File.Fingerprint, head.Path, head.File.Tenant, head.File.Acked);
+            _checkpoints.Advance(head.File.Fingerprint, head.Path, head.File.Tenant, head.File.Acked, head.File.CheckpointGeneration);
 
             if (head.Activity is { } activity)
             {
@@ -564,19 +567,17 @@ public sealed class ShipperRunner : IAsyncDisposable
             EncodedBatch? batch;
             try
             {
-                // Truncated since the last look — and maybe already grown past our offset again with new lines
-                // (copy-and-truncate while we lagged): never read new content as if it continued the old file.
-                // The first bytes tell; the rest of the old file can only be in a copy, found by discovery.
-                if (file.Bytes is PlainFileSource plain &&
-                    (plain.Length < file.ReadOffset || Fingerprint.TryCompute(plain.Handle, _options.FingerprintBytes) != file.Fingerprint))
+                var attached = file.Bytes is not null;
+                batch = file.TryBuildBatch(_limits, now, _metrics);
+                if (attached && file.Bytes is null)
                 {
+                    // Truncated since the last look, or while it was read (copy-and-truncate while we lagged): the file
+                    // checks its first bytes before and after reading, so new content is never read as if it continued
+                    // the old file. The rest of the old file can only be in a copy, found by discovery.
                     Log.Truncated(_logger, file.Path, file.Fingerprint, file.ReadOffset);
-                    file.DetachSource();
                     file.OrphanedSince ??= now;
                     continue;
                 }
-
-                batch = file.TryBuildBatch(_limits, now, _metrics);
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
             {
@@ -797,7 +798,7 @@ public sealed class ShipperRunner : IAsyncDisposable
     {
         foreach (var file in _files.Values)
         {
-            if (file.Bytes is not PlainFileSource plain)
+            if (file.Bytes is not { IsArchive: false } plain)
             {
                 continue;
             }
@@ -807,7 +808,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             try
             {
                 length = plain.Length ?? 0;
-                fingerprint = Fingerprint.TryCompute(plain.Handle, _options.FingerprintBytes);
+                fingerprint = plain.CurrentFingerprint(_options.FingerprintBytes);
             }
             catch (IOException ex)
             {
@@ -890,7 +891,7 @@ public sealed class ShipperRunner : IAsyncDisposable
             {
                 // The copy of a truncated file (or an archive after a read error): same bytes, same offsets.
                 seen.Add(fingerprint);
-                known.AttachSource(archive ? new GzipFileSource(path) : PlainFileSource.Open(path), path);
+                known.AttachSource(archive ? new GzipFileSource(path) : OpenPlainFile(path), path);
                 known.Revive();
                 Log.Moved(_logger, fingerprint, path);
                 return;
@@ -917,7 +918,7 @@ public sealed class ShipperRunner : IAsyncDisposable
         }
         else
         {
-            var plain = PlainFileSource.Open(path);
+            var plain = OpenPlainFile(path);
             var length = plain.Length ?? 0;
             if (checkpoint is { Complete: true } && length <= checkpoint.Offset)
             {
@@ -939,7 +940,12 @@ public sealed class ShipperRunner : IAsyncDisposable
             bytes = plain;
         }
 
-        var file = new TrackedFile(fingerprint, path, source.Tenant, bytes, start, _options.ParseLines, _batchBuffers) { LastGrowth = now };
+        var file = new TrackedFile(fingerprint, path, source.Tenant, bytes, start, _options.ParseLines, _batchBuffers)
+        {
+            LastGrowth = now,
+            FingerprintBytes = _options.FingerprintBytes,
+            CheckpointGeneration = _checkpoints.Generation(fingerprint),
+        };
         _files[fingerprint] = file;
         seen.Add(fingerprint);
         Log.Tracking(_logger, path, fingerprint, source.Tenant, start);

@@ -56,7 +56,15 @@ internal sealed class TrackedFile : IDisposable
 
     public string Fingerprint { get; }
 
+    /// <summary>Bytes the fingerprint covers; reads are checked against it (0: not checked, for a file known not to
+    /// change under the reader, as in benchmarks).</summary>
+    public int FingerprintBytes { get; init; }
+
     public string Tenant { get; }
+
+    /// <summary>The checkpoint store's generation of this fingerprint when this file was found; its acknowledgements move
+    /// the checkpoint only while no restart (same first bytes, new content) has replaced it.</summary>
+    public int CheckpointGeneration { get; init; }
 
     /// <summary>Where the file was last seen.</summary>
     public string Path
@@ -164,6 +172,13 @@ internal sealed class TrackedFile : IDisposable
             return null;
         }
 
+        if (!HoldsThisFile())
+        {
+            Replaced();
+            return null;
+        }
+
+        var readBefore = _reader.ReadOffset;
         if (!_pendingOpen)
         {
             _pendingOpen = true;
@@ -192,6 +207,15 @@ internal sealed class TrackedFile : IDisposable
 
         // Counted once per call, not per line: a metric update per line costs as much as reading the line.
         counts.Report(metrics);
+        if (_reader.ReadOffset != readBefore && !HoldsThisFile())
+        {
+            // Truncated (copy-and-truncate) and regrown while it was read: the bytes read since the check above may be
+            // new content at this file's offsets. The check before reading cannot tell: the writer may act between it
+            // and the read (a slow scheduler), so only a check after the read vouches for what was read.
+            Replaced();
+            return null;
+        }
+
         var end = _reader.Position;
         if (end == _pendingStart)
         {
@@ -227,6 +251,22 @@ internal sealed class TrackedFile : IDisposable
     }
 
     public void Dispose() => DetachSource();
+
+    /// <summary>True while the handle still holds this file: at least as long as what was read, its first bytes unchanged.</summary>
+    private bool HoldsThisFile() =>
+        FingerprintBytes <= 0 || IsArchive || _bytes is null ||
+        ((_bytes.Length is not { } length || length >= _reader.ReadOffset) && _bytes.CurrentFingerprint(FingerprintBytes) == Fingerprint);
+
+    /// <summary>
+    /// The handle no longer holds this file: everything not yet sent is forgotten (it may be another file's bytes) and the
+    /// handle let go, so reading goes on from the last sent offset once a copy with this fingerprint is found.
+    /// </summary>
+    private void Replaced()
+    {
+        _reader.Reset(SentOffset);
+        _pendingOpen = false;
+        DetachSource();
+    }
 
     private void Add(RawLine line, BatchLimits limits, ref ReadCounts counts)
     {

@@ -35,6 +35,22 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public void Advance_UnderTheGenerationARestartReplaced_Ignored()
+    {
+        var store = new CheckpointStore(_dir.Path, TimeProvider.System);
+        var old = store.Generation("aa");
+        store.Advance("aa", "/log/a", "greenleaf", 100, old);
+
+        // Rewritten with the same first bytes: the new content starts at 0, and the old reader's late acks do not count.
+        store.Restart("aa", "/log/a", "greenleaf");
+        store.Advance("aa", "/log/a", "greenleaf", 900, old);
+        Assert.Equal(0, store.Get("aa")!.Offset);
+
+        store.Advance("aa", "/log/a", "greenleaf", 40, store.Generation("aa"));
+        Assert.Equal(40, store.Get("aa")!.Offset);
+    }
+
+    [Fact]
     public void GetPersisted_BeforeFlush_IsTheOldValue()
     {
         var store = new CheckpointStore(_dir.Path, TimeProvider.System);

@@ -120,6 +120,8 @@ public sealed class LineReaderTests
             return n;
         }
 
+        public string? CurrentFingerprint(int n) => bytes.Length < n ? null : Fingerprint.Of(bytes.AsSpan(0, n));
+
         public void Dispose()
         {
         }

@@ -96,6 +96,48 @@ public sealed class RotationTests : IDisposable
     }
 
     [Fact]
+    public async Task CopyTruncate_TruncatedAndRegrownBetweenTheIdentityCheckAndTheRead_RestComesFromTheCopyExactlyOnce()
+    {
+        await using var server = await FakeIngestServer.StartAsync();
+        var log = _dir.File("system.log");
+        var copy = _dir.File("system.log.1");
+        Append(log, Lines(0, 50, "a"));
+        WriterOnNextRead? original = null;
+        await using var runner = new ShipperRunner(Options(_dir, server.Url, _dir.File("system.log*")))
+        {
+            // The first handle of system.log (the file that gets copied and truncated) lets the test act as the writer.
+            OpenPlainFile = path => original is null && path == log
+                ? original = new WriterOnNextRead(PlainFileSource.Open(path))
+                : PlainFileSource.Open(path),
+        };
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        // A slow scheduler: the shipper has checked the file's first bytes and is about to read at its offset when
+        // the writer finishes the old file, logrotate copies and truncates it, and new lines grow past that offset.
+        var acted = original!.ArmForNextRead(() =>
+        {
+            Append(log, Lines(50, 250, "a"));
+            File.Copy(log, copy);
+            using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            {
+                truncate.SetLength(0);
+            }
+
+            Append(log, Lines(0, 200, "b"));
+        });
+        await acted.WaitAsync(Guard());
+        await runner.WaitForFileShippedAsync(copy, Guard());
+        await runner.WaitForFileShippedAsync(log, Guard());
+
+        // Under the old identity: exactly the copy's lines, none of the new content read at the old offsets.
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(copy)), server.Service.LinesOf(oldFingerprint));
+        var newFingerprint = runner.GetStatus().Files.Single(f => f.Path == log).Fingerprint;
+        AssertExactlyOnce(ExpectedLines(await File.ReadAllBytesAsync(log)), server.Service.LinesOf(newFingerprint));
+    }
+
+    [Fact]
     public async Task TruncationInPlace_NewContent_ShippedAsANewFileFromZero()
     {
         await using var server = await FakeIngestServer.StartAsync();
@@ -376,4 +418,83 @@ public sealed class RotationTests : IDisposable
             await Task.Delay(20, Guard());
         }
     }
+    [Fact]
+    public async Task TruncationInPlace_RewrittenWithTheSameFirstBytesWhileBatchesAreUnacknowledged_CheckpointIsTheNewContents()
+    {
+        var service = new FakeLogIngest { AckGate = new SemaphoreSlim(0) };
+        await using var server = await FakeIngestServer.StartAsync(service);
+        var log = _dir.File("system.log");
+        var banner = "{\"ts\":\"2024-06-03T00:00:00Z\",\"msg\":\"log opened by the Kiva web tier, version 1\"}\n";
+        Append(log, banner + Lines(0, 50, "a"));
+        var options = Options(_dir, server.Url, log);
+        options.MaxLines = 10;
+        await using var runner = new ShipperRunner(options);
+        await runner.StartAsync();
+        // The window is full of batches of the old content, none acknowledged yet.
+        await service.WaitForBatchesAsync(options.MaxInFlightBatches, Guard());
+        var fingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+
+        using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            truncate.SetLength(0);
+        }
+
+        Append(log, banner + Lines(0, 5, "b"));
+        var content = await File.ReadAllBytesAsync(log);
+        // The new content is a new file from 0 under the same fingerprint; only then are the old batches acknowledged.
+        while (runner.GetStatus().Files is not [{ ReadOffset: 0 }])
+        {
+            await Task.Delay(20, Guard());
+        }
+
+        var before = service.Received.Count;
+        service.AckGate.Release(1000);
+        while (runner.GetStatus().Files is not [{ AckedOffset: var acked }] || acked != content.Length)
+        {
+            await Task.Delay(20, Guard());
+        }
+
+        await runner.StopAsync();
+
+        // The old file's late acknowledgements did not move the checkpoint past the new content's end (a restart would
+        // skip lines of the next content up to there); the new content went out exactly once.
+        Assert.Equal(content.Length, runner.GetCheckpoint(fingerprint)!.Offset);
+        AssertExactlyOnce(ExpectedLines(content), service.Received.Skip(before).SelectMany(r => r.Batch.Lines));
+    }
+
+    /// <summary>
+    /// A real file handle through which the test acts as the file's writer at one exact moment: just before the
+    /// shipper's next read, after it has checked the file's identity.
+    /// </summary>
+    private sealed class WriterOnNextRead(PlainFileSource inner) : IByteSource
+    {
+        private readonly TaskCompletionSource _acted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Action? _writer;
+
+        public bool IsArchive => false;
+
+        public long? Length => inner.Length;
+
+        public Task ArmForNextRead(Action writer)
+        {
+            Volatile.Write(ref _writer, writer);
+            return _acted.Task;
+        }
+
+        public int Read(Span<byte> buffer, long offset)
+        {
+            if (Interlocked.Exchange(ref _writer, null) is { } writer)
+            {
+                writer();
+                _acted.TrySetResult();
+            }
+
+            return inner.Read(buffer, offset);
+        }
+
+        public string? CurrentFingerprint(int bytes) => inner.CurrentFingerprint(bytes);
+
+        public void Dispose() => inner.Dispose();
+    }
 }
+
