@@ -137,6 +137,33 @@ public sealed class IngestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ship_FieldFirstCarriedByALaterEntryOfTheBatch_FoldedAgainstItsStoredTimestamp()
+    {
+        // The fold reads a contact's fields when an entry of the batch first carries them: box and schedule are
+        // first named by the second and third entries here, after the contact was already read for status.
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp1", 0, 1, Signup("1", "a@example.com", ts: "2024-06-05T10:00:00Z")));
+        var batch = ServiceHarness.Batch(
+            Tenant,
+            "fp2",
+            0,
+            1,
+            """{"ts":"2024-06-06T10:00:00Z","customer":{"id":"1","email":"a@example.com"},"attrs":{"status":"Stopped"}}""",
+            // Older than the stored box (2024-06-05): loses.
+            """{"ts":"2024-06-04T10:00:00Z","customer":{"id":"1","email":"a@example.com"},"attrs":{"box":"Small Veggie"}}""",
+            // Newer than the stored schedule: wins; then an older one in the same batch loses to it.
+            """{"ts":"2024-06-07T10:00:00Z","customer":{"id":"1","email":"a@example.com"},"attrs":{"schedule":"fortnightly"}}""",
+            """{"ts":"2024-06-06T12:00:00Z","customer":{"id":"1","email":"a@example.com"},"attrs":{"schedule":"monthly"}}""");
+
+        var ack = (await service.ShipAsync(batch)).Single();
+        var status = await service.Api.GetSyncStatusAsync(new GetSyncStatusRequest { Tenant = Tenant, CustomerId = "1" });
+
+        Assert.Equal(4u, ack.Accepted);
+        Assert.Equal("Stopped", status.Fields.Status);
+        Assert.Equal("Large Veggie", status.Fields.Box);
+        Assert.Equal("fortnightly", status.Fields.Schedule);
+    }
+
+    [Fact]
     public async Task Ship_EmailChange_SameCustomerFoundByNewEmailOnlyAndFormerEmailBecomesALead()
     {
         var change = """{"ts":"2024-06-04T10:00:00Z","customer":{"id":"1","email":"Bob.New@Example.com"}}""";
