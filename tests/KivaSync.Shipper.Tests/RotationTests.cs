@@ -81,10 +81,7 @@ public sealed class RotationTests : IDisposable
 
         Append(log, Lines(100, 200, "a"));
         File.Copy(log, copy);
-        using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            truncate.SetLength(0);
-        }
+        TruncateInPlace(log);
 
         Append(log, Lines(0, 30, "b"));
         await runner.WaitForFileShippedAsync(copy, Guard());
@@ -120,10 +117,7 @@ public sealed class RotationTests : IDisposable
         {
             Append(log, Lines(50, 250, "a"));
             File.Copy(log, copy);
-            using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-            {
-                truncate.SetLength(0);
-            }
+            TruncateInPlace(log);
 
             Append(log, Lines(0, 200, "b"));
         });
@@ -149,10 +143,7 @@ public sealed class RotationTests : IDisposable
         await runner.WaitForFileShippedAsync(log, Guard());
         var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
 
-        using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            truncate.SetLength(0);
-        }
+        TruncateInPlace(log);
 
         Append(log, Lines(0, 10, "b"));
         await runner.WaitForFileShippedAsync(log, Guard());
@@ -397,10 +388,7 @@ public sealed class RotationTests : IDisposable
         await runner.StartAsync();
         await runner.WaitForFileShippedAsync(log, Guard());
 
-        using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            truncate.SetLength(0);
-        }
+        TruncateInPlace(log);
 
         Append(log, banner + Lines(0, 5, "b"));
         var before = server.Service.Received.Count;
@@ -434,10 +422,7 @@ public sealed class RotationTests : IDisposable
         await service.WaitForBatchesAsync(options.MaxInFlightBatches, Guard());
         var fingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
 
-        using (var truncate = new FileStream(log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            truncate.SetLength(0);
-        }
+        TruncateInPlace(log);
 
         Append(log, banner + Lines(0, 5, "b"));
         var content = await File.ReadAllBytesAsync(log);

@@ -70,6 +70,13 @@ internal static class TestSupport
         stream.Write(bytes);
     }
 
+    /// <summary>Truncates the file in place to zero bytes, as copy-and-truncate rotation does (same inode).</summary>
+    public static void TruncateInPlace(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        stream.SetLength(0);
+    }
+
     /// <summary>The complete, non-blank lines of <paramref name="content"/> starting at <paramref name="from"/>.</summary>
     public static List<ExpectedLine> ExpectedLines(byte[] content, long from = 0)
     {
