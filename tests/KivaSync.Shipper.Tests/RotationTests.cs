@@ -10,6 +10,14 @@ public sealed class RotationTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    /// <summary>Starts the shipper on its one file, waits until all of it is shipped and returns that file's fingerprint.</summary>
+    private static async Task<string> StartAndShipAsync(ShipperRunner runner, string log)
+    {
+        await runner.StartAsync();
+        await runner.WaitForFileShippedAsync(log, Guard());
+        return Assert.Single(runner.GetStatus().Files).Fingerprint;
+    }
+
     [Fact]
     public async Task RenameRotation_WriterFinishesOldFile_BothFilesShippedExactlyOnce()
     {
@@ -18,9 +26,7 @@ public sealed class RotationTests : IDisposable
         var rotated = _dir.File("system.log.1");
         Append(log, Lines(0, 100, "a"));
         await using var runner = new ShipperRunner(Options(_dir, server.Url, _dir.File("system.log*")));
-        await runner.StartAsync();
-        await runner.WaitForFileShippedAsync(log, Guard());
-        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+        var oldFingerprint = await StartAndShipAsync(runner, log);
 
         File.Move(log, rotated);
         // The writer still holds the renamed file for a moment, then opens a new one.
@@ -43,9 +49,7 @@ public sealed class RotationTests : IDisposable
         var rotated = _dir.File("system.log.1");
         Append(log, Lines(0, 60, "a"));
         await using var runner = new ShipperRunner(Options(_dir, server.Url, log));
-        await runner.StartAsync();
-        await runner.WaitForFileShippedAsync(log, Guard());
-        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+        var oldFingerprint = await StartAndShipAsync(runner, log);
 
         File.Move(log, rotated);
         // The last line has no "\n": it is sent once the file is let go.
@@ -75,9 +79,7 @@ public sealed class RotationTests : IDisposable
         var copy = _dir.File("system.log.1");
         Append(log, Lines(0, 100, "a"));
         await using var runner = new ShipperRunner(Options(_dir, server.Url, _dir.File("system.log*")));
-        await runner.StartAsync();
-        await runner.WaitForFileShippedAsync(log, Guard());
-        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+        var oldFingerprint = await StartAndShipAsync(runner, log);
 
         Append(log, Lines(100, 200, "a"));
         File.Copy(log, copy);
@@ -107,9 +109,7 @@ public sealed class RotationTests : IDisposable
                 ? original = new WriterOnNextRead(PlainFileSource.Open(path))
                 : PlainFileSource.Open(path),
         };
-        await runner.StartAsync();
-        await runner.WaitForFileShippedAsync(log, Guard());
-        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+        var oldFingerprint = await StartAndShipAsync(runner, log);
 
         // A slow scheduler: the shipper has checked the file's first bytes and is about to read at its offset when
         // the writer finishes the old file, logrotate copies and truncates it, and new lines grow past that offset.
@@ -139,9 +139,7 @@ public sealed class RotationTests : IDisposable
         Append(log, Lines(0, 50, "a"));
         var original = await File.ReadAllBytesAsync(log);
         await using var runner = new ShipperRunner(Options(_dir, server.Url, log));
-        await runner.StartAsync();
-        await runner.WaitForFileShippedAsync(log, Guard());
-        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+        var oldFingerprint = await StartAndShipAsync(runner, log);
 
         TruncateInPlace(log);
 
@@ -162,9 +160,7 @@ public sealed class RotationTests : IDisposable
         Append(log, Lines(0, 50, "a"));
         var original = await File.ReadAllBytesAsync(log);
         await using var runner = new ShipperRunner(Options(_dir, server.Url, log));
-        await runner.StartAsync();
-        await runner.WaitForFileShippedAsync(log, Guard());
-        var oldFingerprint = Assert.Single(runner.GetStatus().Files).Fingerprint;
+        var oldFingerprint = await StartAndShipAsync(runner, log);
 
         // Rewritten from its start with longer, different content in one write: the length never drops below
         // the shipper's offset, so only the first bytes show that this is no longer the file it was reading.
