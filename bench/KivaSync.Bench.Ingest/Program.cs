@@ -19,7 +19,7 @@ var options = BenchOptions.Parse(args);
 const string Tenant = "greenleaf";
 const string WarmupTenant = "warmup";
 
-Console.WriteLine($"ingest bench: entries={options.Entries} batch={options.BatchLines} in-flight={options.InFlight} customers={options.Customers}");
+Console.WriteLine($"ingest bench: entries={options.Entries} batch={options.BatchLines} in-flight={options.InFlight} customers={options.Customers} redis={(options.AppendOnly ? "AOF, fsync always" : "no persistence")}");
 var lines = GenerateLines(options, Tenant, seed: 1);
 var warmupLines = GenerateLines(options with { Entries = Math.Min(options.Entries, 30_000), Customers = 1000 }, WarmupTenant, seed: 2);
 var bytes = lines.Sum(l => (long)Encoding.UTF8.GetByteCount(l) + 1);
@@ -27,7 +27,8 @@ Console.WriteLine($"generated {lines.Count} lines, {bytes / (1024.0 * 1024):F1} 
 var batches = BuildBatches(lines, Tenant, "bench-live", options.BatchLines);
 var warmupBatches = BuildBatches(warmupLines, WarmupTenant, "bench-warmup", options.BatchLines);
 
-await using var redisServer = await RedisServerProcess.StartAsync();
+// --aof: Redis as k8s/base/redis runs it, AOF with fsync on every write (an acknowledged batch survives a crash).
+await using var redisServer = await RedisServerProcess.StartAsync(appendOnly: options.AppendOnly);
 var settings = new Dictionary<string, string?>
 {
     ["KivaSync:Redis"] = redisServer.ConnectionString,
@@ -263,16 +264,22 @@ internal sealed record RunResult(long Lines, long Accepted, long Duplicates, lon
 
 internal sealed record DedupFigures(long Keys, long Bytes, long Members, string Encodings);
 
-internal sealed record BenchOptions(int Entries, int BatchLines, int InFlight, int Customers, bool RedisOnly, IReadOnlyList<string> Scripts)
+internal sealed record BenchOptions(int Entries, int BatchLines, int InFlight, int Customers, bool RedisOnly, bool AppendOnly, IReadOnlyList<string> Scripts)
 {
     public static BenchOptions Parse(string[] args)
     {
-        var o = new BenchOptions(500_000, 1000, 8, 0, RedisOnly: false, Scripts: []);
+        var o = new BenchOptions(500_000, 1000, 8, 0, RedisOnly: false, AppendOnly: false, Scripts: []);
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--redis-only")
             {
                 o = o with { RedisOnly = true };
+                continue;
+            }
+
+            if (args[i] == "--aof")
+            {
+                o = o with { AppendOnly = true };
                 continue;
             }
 
@@ -290,7 +297,7 @@ internal sealed record BenchOptions(int Entries, int BatchLines, int InFlight, i
                 "--customers" => o with { Customers = int.Parse(text, CultureInfo.InvariantCulture) },
                 // A variant of the ingest script to compare in the redis-only mode (implies it).
                 "--script" => o with { RedisOnly = true, Scripts = [.. o.Scripts, text] },
-                _ => throw new ArgumentException($"unknown option {args[i - 1]}; known: --entries N --batch N --in-flight N --customers N --redis-only --script file.lua"),
+                _ => throw new ArgumentException($"unknown option {args[i - 1]}; known: --entries N --batch N --in-flight N --customers N --aof --redis-only --script file.lua"),
             };
         }
 

@@ -11,9 +11,9 @@ using StackExchange.Redis;
 /// <summary>
 /// The redis-only mode: the service prepares every batch once (parse, identity, script arguments), then the
 /// ingest script runs on those arguments against a fresh redis-server with no gRPC and no service in the way.
-/// It prints Redis CPU per entry, which bounds one Redis shard's ingest rate, for three scripts: one that
-/// only receives its arguments (the floor of this design's argument passing), the service's own script, and
-/// any variant given with --script (with a digest of the final state, so a faster variant can be checked to
+/// It prints Redis CPU per entry, which bounds one Redis shard's ingest rate, for four scripts: one that
+/// only receives its arguments, the design's floor (Scripts/design-floor.lua: the same dedup and the fewest
+/// commands per contact, no fold logic), the service's own script, and any variant given with --script (with a digest of the final state, so a faster variant can be checked to
 /// leave exactly the same data).
 /// </summary>
 internal static class ScriptReplay
@@ -40,7 +40,12 @@ internal static class ScriptReplay
         }
 
         Console.WriteLine($"redis-only    {scripts.Count} script calls, {scripts.Average(s => s.Length - 1) / (entries / (double)scripts.Count):F1} arguments per entry; 3 runs each, fresh redis-server per run");
-        var candidates = new List<(string Name, string Source)> { ("arguments only (empty script)", EmptyScript), ("ingest.lua (the service's)", LuaScripts.Ingest) };
+        var candidates = new List<(string Name, string Source)>
+        {
+            ("arguments only (empty script)", EmptyScript),
+            ("design floor (no fold logic)", DesignFloor()),
+            ("ingest.lua (the service's)", LuaScripts.Ingest),
+        };
         candidates.AddRange(variants.Select(path => (Path.GetFileName(path), File.ReadAllText(path))));
         foreach (var (name, source) in candidates)
         {
@@ -79,6 +84,13 @@ internal static class ScriptReplay
             var median = cpu.Order().ElementAt(1);
             Console.WriteLine($"  {name,-34} redis cpu {median,5:F1} us/entry median (min {cpu.Min():F1}), {1e6 / median,7:F0} entries per redis cpu-second{(digest is null ? "" : $", state digest {digest}")}");
         }
+    }
+
+    private static string DesignFloor()
+    {
+        using var stream = typeof(ScriptReplay).Assembly.GetManifestResourceStream("design-floor.lua")!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     /// <summary>Every key and value (hash fields and set members sorted; the per-batch trace parent left out).</summary>
