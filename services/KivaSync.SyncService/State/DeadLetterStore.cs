@@ -24,10 +24,15 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
     /// <summary>Kind of a contact's own sync.</summary>
     public const string ContactKind = "contact";
 
-    // KEYS: contact hash, inflight, dead, dead:info. ARGV: member, reason, attempts, now, record JSON.
+    // KEYS: contact hash, inflight, dead, dead:info, dirty, the member's events. ARGV: member, reason, attempts, now, record JSON.
+    // A lead merged into a customer meanwhile is not dead-lettered; events it still holds go back to the queue,
+    // whose next sync finds the lead gone and hands them to the customer (complete.lua).
     private const string DeadLetterContact = """
         redis.call('ZREM', KEYS[2], ARGV[1])
-        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[1]) end
+          return 0
+        end
         redis.call('HSET', KEYS[1], 'state', 'dead', 'error', ARGV[2], 'attempts', ARGV[3], 'dead_at', ARGV[4])
         redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
         redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
@@ -47,10 +52,11 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
         return 1
         """;
 
-    // KEYS: inflight, dirty, contact hash. ARGV: member, retry at ms.
+    // KEYS: inflight, dirty, contact hash, the member's events. ARGV: member, retry at ms.
+    // A lead merged meanwhile comes back only for events it still holds (complete.lua hands them over).
     private const string Defer = """
         redis.call('ZREM', KEYS[1], ARGV[1])
-        if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) end
+        if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) end
         return 1
         """;
 
@@ -63,7 +69,7 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
         var record = new DeadLetterRecord(member, ContactKind, member, email, reason, attempts, nowMs);
         return Db.ScriptEvaluateAsync(
             DeadLetterContact,
-            [keys.Contact(member), keys.InFlight, keys.DeadLetters, keys.DeadLetterInfo],
+            [keys.Contact(member), keys.InFlight, keys.DeadLetters, keys.DeadLetterInfo, keys.Dirty, keys.Events(member)],
             [member, reason, attempts, nowMs, JsonSerializer.Serialize(record)]);
     }
 
@@ -130,6 +136,6 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
     public Task DeferAsync(string tenant, string member, long retryAtMs)
     {
         var keys = new RedisKeys(tenant);
-        return Db.ScriptEvaluateAsync(Defer, [keys.InFlight, keys.Dirty, keys.Contact(member)], [member, retryAtMs]);
+        return Db.ScriptEvaluateAsync(Defer, [keys.InFlight, keys.Dirty, keys.Contact(member), keys.Events(member)], [member, retryAtMs]);
     }
 }

@@ -99,8 +99,8 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         };
         var result = await Db.ScriptEvaluateAsync(
             LuaScripts.Complete,
-            [keys.Contact(member), keys.InFlight, keys.Dirty],
-            [member, outcomeName, nowMs, syncedVersion, acId ?? "", acEmail ?? "", error ?? "", retryAtMs, forceSeen ?? ""]);
+            [keys.Contact(member), keys.InFlight, keys.Dirty, keys.Events(member), keys.EmailIndex],
+            [member, outcomeName, nowMs, syncedVersion, acId ?? "", acEmail ?? "", error ?? "", retryAtMs, forceSeen ?? "", keys.Prefix]);
         return (long)result;
     }
 
@@ -131,13 +131,17 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         return Db.ScriptEvaluateAsync(
             """
             redis.call('ZREM', KEYS[2], ARGV[1])
-            if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              -- A lead merged into a customer meanwhile: events it still holds go to the customer on its next claim (complete.lua).
+              if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1]) end
+              return 0
+            end
             redis.call('HSET', KEYS[1], unpack(ARGV, 4))
             local v = redis.call('HMGET', KEYS[1], 'ver', 'synced_ver')
             if ARGV[3] == '1' or tonumber(v[1] or '0') > tonumber(v[2] or '0') then redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1]) end
             return 1
             """,
-            [keys.Contact(member), keys.InFlight, keys.Dirty],
+            [keys.Contact(member), keys.InFlight, keys.Dirty, keys.Events(member)],
             [.. args]);
     }
 

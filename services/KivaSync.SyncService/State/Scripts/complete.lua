@@ -1,11 +1,26 @@
 -- Records the outcome of one contact sync and releases its lease.
--- KEYS[1] = contact hash, KEYS[2] = "ks:{t}:inflight", KEYS[3] = "ks:{t}:dirty"
+-- KEYS[1] = contact hash, KEYS[2] = "ks:{t}:inflight", KEYS[3] = "ks:{t}:dirty", KEYS[4] = the member's events
+-- "ks:{t}:ev:<member>", KEYS[5] = the email index "ks:{t}:email"
 -- ARGV[1] = member, ARGV[2] = outcome ("ok" | "failed" | "skipped"), ARGV[3] = now ms,
 -- ARGV[4] = synced version, ARGV[5] = AC contact id, ARGV[6] = email AC now knows,
--- ARGV[7] = error text, ARGV[8] = retry at (ms; failed only), ARGV[9] = the force counter the sync saw ("" none)
+-- ARGV[7] = error text, ARGV[8] = retry at (ms; failed only), ARGV[9] = the force counter the sync saw ("" none),
+-- ARGV[10] = key prefix "ks:{t}:"
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  -- The lead merged into a customer meanwhile: nothing to record here.
+  -- The lead merged into a customer meanwhile: nothing to record here. Events it had not sent yet were left on
+  -- its list for this sync (see merge_lead in ingest.lua): they are the customer's now, ahead of its own.
   redis.call('ZREM', KEYS[2], ARGV[1])
+  if string.sub(ARGV[1], 1, 2) == 'l:' and redis.call('EXISTS', KEYS[4]) == 1 then
+    local owner = redis.call('HGET', KEYS[5], string.sub(ARGV[1], 3))
+    if owner and string.sub(owner, 1, 2) == 'c:' then
+      local cev = ARGV[10] .. 'ev:' .. owner
+      local mine = redis.call('LRANGE', cev, 0, -1)
+      redis.call('RENAME', KEYS[4], cev)
+      for j = 1, #mine, 1000 do
+        redis.call('RPUSH', cev, unpack(mine, j, math.min(j + 999, #mine)))
+      end
+      redis.call('ZADD', KEYS[3], 'NX', ARGV[3], owner)
+    end
+  end
   return 0
 end
 redis.call('ZREM', KEYS[2], ARGV[1])

@@ -1,0 +1,164 @@
+using KivaSync.AcEmulator;
+using KivaSync.SyncService.ActiveCampaign;
+using KivaSync.SyncService.State;
+using KivaSync.SyncService.Sync;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace KivaSync.SyncService.Tests;
+
+/// <summary>
+/// Interleavings of the sync side with ingest and with other workers, played step by step: the workers are off,
+/// the test claims and syncs itself, and a gate in front of the emulator holds one AC request while the test acts.
+/// </summary>
+public sealed class SyncRaceTests : IAsyncLifetime
+{
+    private const string Tenant = "greenleaf";
+    private const string ApiKey = "ac-test-key";
+    private const string ActId = "1000";
+    private const string EventKey = "event-key";
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+    private AcEmulatorHost emulator = null!;
+    private EmulatedAccount account = null!;
+
+    public async Task InitializeAsync()
+    {
+        emulator = await AcEmulatorHost.StartAsync();
+        account = emulator.AddAccount(Tenant, ApiKey, ActId, EventKey, requestsPerSecond: 50);
+    }
+
+    public async Task DisposeAsync() => await emulator.DisposeAsync();
+
+    /// <summary>The service with its workers off and every AC request passing <paramref name="gate"/>.</summary>
+    private Task<ServiceHarness> StartServiceAsync(RequestGate gate, int acRetries = 6) =>
+        ServiceHarness.StartAsync(
+            Tenant, emulator.ApiUrl(Tenant).ToString(), ApiKey, 50,
+            new Dictionary<string, string?>
+            {
+                ["KivaSync:Sync:Enabled"] = "false",
+                ["KivaSync:Sync:AcRetries"] = acRetries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [$"KivaSync:Tenants:{Tenant}:TrackingUrl"] = emulator.TrackingUrl.ToString(),
+                [$"KivaSync:Tenants:{Tenant}:TrackingAccountId"] = ActId,
+                [$"KivaSync:Tenants:{Tenant}:TrackingKey"] = EventKey,
+                [$"KivaSync:Tenants:{Tenant}:EventsPerSecond"] = "50",
+            },
+            configure: b => b.Services.AddHttpClient(AcClientFactory.PipelineName).AddHttpMessageHandler(() => new GateHandler(gate)));
+
+    private static long Later => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 60_000;
+
+    private static async Task<string[]> ClaimAsync(ServiceHarness service, long nowMs) =>
+        await service.App.Services.GetRequiredService<StateStore>().ClaimAsync(Tenant, nowMs, TimeSpan.Zero, Lease, 10);
+
+    /// <summary>Claims and syncs until nothing is left to claim, as one worker would.</summary>
+    private static async Task DrainAsync(ServiceHarness service)
+    {
+        var syncer = service.App.Services.GetRequiredService<ContactSyncer>();
+        for (var round = 0; round < 20; round++)
+        {
+            var members = await ClaimAsync(service, Later);
+            if (members.Length == 0)
+            {
+                return;
+            }
+
+            foreach (var member in members)
+            {
+                await syncer.SyncAsync(Tenant, member, CancellationToken.None);
+            }
+        }
+
+        Assert.Fail("the queue did not drain");
+    }
+
+    private static string Form(string ts, string subject) =>
+        $$$"""{"ts":"{{{ts}}}","event":"Submitted Contact Form","contact":{"email":"ann@example.org","first_name":"Ann"},"data":{"subject":"{{{subject}}}"}}""";
+
+    [Fact]
+    public async Task Sync_LeadTurnsCustomerWhileItsEventsAreBeingSent_EachEventSentOnceInOrder()
+    {
+        var gate = new RequestGate(r => r.Method == HttpMethod.Post && r.RequestUri!.AbsolutePath.EndsWith("/event", StringComparison.Ordinal));
+        await using var service = await StartServiceAsync(gate);
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Form("2024-06-01T10:00:00Z", "one"), Form("2024-06-01T11:00:00Z", "two")));
+        Assert.Equal(["l:ann@example.org"], await ClaimAsync(service, Later));
+
+        // The lead's worker is posting its first event when the signup that makes Ann a customer is ingested.
+        var leadSync = service.App.Services.GetRequiredService<ContactSyncer>().SyncAsync(Tenant, "l:ann@example.org", CancellationToken.None);
+        await gate.Reached;
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2,
+            """{"ts":"2024-06-03T14:22:05Z","event":"New Customer Signup","customer":{"id":"7","email":"ann@example.org"},"attrs":{"status":"Active"}}"""));
+        gate.Open();
+        await leadSync;
+        await DrainAsync(service);
+
+        // Every event exactly once, the lead's first, all on the one AC contact; nothing left queued.
+        var contact = Assert.Single(account.Contacts());
+        var events = account.Events();
+        Assert.Equal(
+            ["""2024-06-01T10:00:00Z {"subject":"one"}""", """2024-06-01T11:00:00Z {"subject":"two"}""", "2024-06-03T14:22:05Z"],
+            events.Select(e => e.EventData));
+        Assert.All(events, e => Assert.Equal(contact.Id, e.ContactId));
+        var db = service.App.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        var keys = new RedisKeys(Tenant);
+        Assert.False(await db.KeyExistsAsync(keys.Events("l:ann@example.org")));
+        Assert.False(await db.KeyExistsAsync(keys.Events("c:7")));
+        Assert.Equal((0, 0), await service.App.Services.GetRequiredService<StateStore>().QueueDepthAsync(Tenant));
+    }
+
+    [Fact]
+    public async Task Sync_LeadTurnsCustomerWhileItsEventFails_UnsentEventsGoToTheCustomer()
+    {
+        var gate = new RequestGate(r => r.Method == HttpMethod.Post && r.RequestUri!.AbsolutePath.EndsWith("/event", StringComparison.Ordinal));
+        await using var service = await StartServiceAsync(gate, acRetries: 0);
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Form("2024-06-01T10:00:00Z", "one"), Form("2024-06-01T11:00:00Z", "two")));
+        Assert.Equal(["l:ann@example.org"], await ClaimAsync(service, Later));
+
+        // AC answers the lead's first event 503 (no retries here: the lead's sync fails) just as Ann becomes a customer.
+        account.FailNextEvents = 1;
+        var leadSync = service.App.Services.GetRequiredService<ContactSyncer>().SyncAsync(Tenant, "l:ann@example.org", CancellationToken.None);
+        await gate.Reached;
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2,
+            """{"ts":"2024-06-03T14:22:05Z","event":"New Customer Signup","customer":{"id":"7","email":"ann@example.org"},"attrs":{"status":"Active"}}"""));
+        gate.Open();
+        await leadSync;
+        await DrainAsync(service);
+
+        var events = account.Events();
+        Assert.Equal(
+            ["""2024-06-01T10:00:00Z {"subject":"one"}""", """2024-06-01T11:00:00Z {"subject":"two"}""", "2024-06-03T14:22:05Z"],
+            events.Select(e => e.EventData));
+        Assert.Equal((0, 0), await service.App.Services.GetRequiredService<StateStore>().QueueDepthAsync(Tenant));
+    }
+}
+
+/// <summary>Holds the first AC request matching a predicate until <see cref="Open"/>; every other request passes.</summary>
+internal sealed class RequestGate(Func<HttpRequestMessage, bool> match)
+{
+    private readonly TaskCompletionSource reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int taken;
+
+    /// <summary>Completes when the held request arrived at the gate (it has not been sent yet).</summary>
+    public Task Reached => reached.Task;
+
+    /// <summary>Lets the held request go on.</summary>
+    public void Open() => open.TrySetResult();
+
+    internal async Task PassAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        if (match(request) && Interlocked.Exchange(ref taken, 1) == 0)
+        {
+            reached.TrySetResult();
+            await open.Task.WaitAsync(ct);
+        }
+    }
+}
+
+/// <summary>The gate as a handler of the AC HttpClient.</summary>
+internal sealed class GateHandler(RequestGate gate) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        await gate.PassAsync(request, cancellationToken);
+        return await base.SendAsync(request, cancellationToken);
+    }
+}
