@@ -30,12 +30,13 @@ public sealed class SyncRaceTests : IAsyncLifetime
     public async Task DisposeAsync() => await emulator.DisposeAsync();
 
     /// <summary>The service with its workers off and every AC request passing <paramref name="gate"/>.</summary>
-    private Task<ServiceHarness> StartServiceAsync(RequestGate gate, int acRetries = 6) =>
+    private Task<ServiceHarness> StartServiceAsync(RequestGate gate, int acRetries = 6, TimeSpan? lease = null) =>
         ServiceHarness.StartAsync(
             Tenant, emulator.ApiUrl(Tenant).ToString(), ApiKey, 50,
             new Dictionary<string, string?>
             {
                 ["KivaSync:Sync:Enabled"] = "false",
+                ["KivaSync:Sync:Lease"] = (lease ?? Lease).ToString("c", System.Globalization.CultureInfo.InvariantCulture),
                 ["KivaSync:Sync:AcRetries"] = acRetries.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 [$"KivaSync:Tenants:{Tenant}:TrackingUrl"] = emulator.TrackingUrl.ToString(),
                 [$"KivaSync:Tenants:{Tenant}:TrackingAccountId"] = ActId,
@@ -46,8 +47,12 @@ public sealed class SyncRaceTests : IAsyncLifetime
 
     private static long Later => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 60_000;
 
-    private static async Task<string[]> ClaimAsync(ServiceHarness service, long nowMs) =>
-        await service.App.Services.GetRequiredService<StateStore>().ClaimAsync(Tenant, nowMs, TimeSpan.Zero, Lease, 10);
+    private static async Task<string[]> ClaimAsync(ServiceHarness service, long nowMs, TimeSpan? lease = null) =>
+        await service.App.Services.GetRequiredService<StateStore>().ClaimAsync(Tenant, nowMs, TimeSpan.Zero, lease ?? Lease, 10);
+
+    /// <summary>Syncs a contact claimed at <paramref name="claimedAtMs"/>, as the worker that claimed it.</summary>
+    private static Task SyncAsync(ServiceHarness service, string member, long claimedAtMs, TimeSpan? lease = null) =>
+        service.App.Services.GetRequiredService<ContactSyncer>().SyncAsync(Tenant, member, StateStore.LeaseUntil(claimedAtMs, lease ?? Lease), CancellationToken.None);
 
     /// <summary>Claims and syncs until nothing is left to claim, as one worker would.</summary>
     private static async Task DrainAsync(ServiceHarness service)
@@ -55,7 +60,8 @@ public sealed class SyncRaceTests : IAsyncLifetime
         var syncer = service.App.Services.GetRequiredService<ContactSyncer>();
         for (var round = 0; round < 20; round++)
         {
-            var members = await ClaimAsync(service, Later);
+            var at = Later + (round * 1000);
+            var members = await ClaimAsync(service, at);
             if (members.Length == 0)
             {
                 return;
@@ -63,7 +69,7 @@ public sealed class SyncRaceTests : IAsyncLifetime
 
             foreach (var member in members)
             {
-                await syncer.SyncAsync(Tenant, member, CancellationToken.None);
+                await syncer.SyncAsync(Tenant, member, StateStore.LeaseUntil(at, Lease), CancellationToken.None);
             }
         }
 
@@ -79,10 +85,11 @@ public sealed class SyncRaceTests : IAsyncLifetime
         var gate = new RequestGate(r => r.Method == HttpMethod.Post && r.RequestUri!.AbsolutePath.EndsWith("/event", StringComparison.Ordinal));
         await using var service = await StartServiceAsync(gate);
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Form("2024-06-01T10:00:00Z", "one"), Form("2024-06-01T11:00:00Z", "two")));
-        Assert.Equal(["l:ann@example.org"], await ClaimAsync(service, Later));
+        var claimedAt = Later;
+        Assert.Equal(["l:ann@example.org"], await ClaimAsync(service, claimedAt));
 
         // The lead's worker is posting its first event when the signup that makes Ann a customer is ingested.
-        var leadSync = service.App.Services.GetRequiredService<ContactSyncer>().SyncAsync(Tenant, "l:ann@example.org", CancellationToken.None);
+        var leadSync = SyncAsync(service, "l:ann@example.org", claimedAt);
         await gate.Reached;
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2,
             """{"ts":"2024-06-03T14:22:05Z","event":"New Customer Signup","customer":{"id":"7","email":"ann@example.org"},"attrs":{"status":"Active"}}"""));
@@ -110,11 +117,12 @@ public sealed class SyncRaceTests : IAsyncLifetime
         var gate = new RequestGate(r => r.Method == HttpMethod.Post && r.RequestUri!.AbsolutePath.EndsWith("/event", StringComparison.Ordinal));
         await using var service = await StartServiceAsync(gate, acRetries: 0);
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Form("2024-06-01T10:00:00Z", "one"), Form("2024-06-01T11:00:00Z", "two")));
-        Assert.Equal(["l:ann@example.org"], await ClaimAsync(service, Later));
+        var claimedAt = Later;
+        Assert.Equal(["l:ann@example.org"], await ClaimAsync(service, claimedAt));
 
         // AC answers the lead's first event 503 (no retries here: the lead's sync fails) just as Ann becomes a customer.
         account.FailNextEvents = 1;
-        var leadSync = service.App.Services.GetRequiredService<ContactSyncer>().SyncAsync(Tenant, "l:ann@example.org", CancellationToken.None);
+        var leadSync = SyncAsync(service, "l:ann@example.org", claimedAt);
         await gate.Reached;
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2,
             """{"ts":"2024-06-03T14:22:05Z","event":"New Customer Signup","customer":{"id":"7","email":"ann@example.org"},"attrs":{"status":"Active"}}"""));
@@ -127,6 +135,90 @@ public sealed class SyncRaceTests : IAsyncLifetime
             ["""2024-06-01T10:00:00Z {"subject":"one"}""", """2024-06-01T11:00:00Z {"subject":"two"}""", "2024-06-03T14:22:05Z"],
             events.Select(e => e.EventData));
         Assert.Equal((0, 0), await service.App.Services.GetRequiredService<StateStore>().QueueDepthAsync(Tenant));
+    }
+
+    private static string Customer(string ts, string status) =>
+        $$$"""{"ts":"{{{ts}}}","customer":{"id":"1","email":"bob@example.com"},"attrs":{"status":"{{{status}}}"}}""";
+
+    private static RequestGate ContactSyncGate() =>
+        new(r => r.Method == HttpMethod.Post && r.RequestUri!.AbsolutePath.EndsWith("/contact/sync", StringComparison.Ordinal));
+
+    [Fact]
+    public async Task Complete_ClaimTakenOverWhileAcWasSlow_LateCompletionLeavesTheNewHoldersClaim()
+    {
+        var gate = ContactSyncGate();
+        await using var service = await StartServiceAsync(gate);
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Customer("2024-06-03T10:00:00Z", "Active")));
+        var first = Later;
+        Assert.Equal(["c:1"], await ClaimAsync(service, first));
+        var slow = SyncAsync(service, "c:1", first);
+        await gate.Reached;
+
+        // The lease runs out while AC is slow: another replica takes the contact over, and a new entry queues it again.
+        var takeover = first + (long)Lease.TotalMilliseconds + 1;
+        Assert.Equal(["c:1"], await ClaimAsync(service, takeover));
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2, Customer("2024-06-04T10:00:00Z", "Stopped")));
+        gate.Open();
+        await slow;
+
+        // The late completion must not free the new holder's claim: no third worker gets the contact meanwhile.
+        Assert.Empty(await ClaimAsync(service, takeover + 1));
+        await SyncAsync(service, "c:1", takeover);
+        await DrainAsync(service);
+        Assert.Equal("Stopped", account.FieldValue("bob@example.com", "Customer Status"));
+    }
+
+    [Fact]
+    public async Task Complete_TakenOverClaimsRequestLandsAfterTheNewHolders_ContactSentAgainWithItsNewestState()
+    {
+        var gate = ContactSyncGate();
+        await using var service = await StartServiceAsync(gate);
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Customer("2024-06-03T10:00:00Z", "Active")));
+        var first = Later;
+        Assert.Equal(["c:1"], await ClaimAsync(service, first));
+        var slow = SyncAsync(service, "c:1", first);
+        await gate.Reached;
+
+        // The slow worker read "Active"; "Stopped" arrives; the lease runs out and another replica syncs "Stopped" in full.
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2, Customer("2024-06-04T10:00:00Z", "Stopped")));
+        var takeover = first + (long)Lease.TotalMilliseconds + 1;
+        Assert.Equal(["c:1"], await ClaimAsync(service, takeover));
+        await SyncAsync(service, "c:1", takeover);
+        Assert.Equal("Stopped", account.FieldValue("bob@example.com", "Customer Status"));
+
+        // Only then does the slow worker's request reach AC, with the old state.
+        gate.Open();
+        await slow;
+        await DrainAsync(service);
+
+        Assert.Equal("Stopped", account.FieldValue("bob@example.com", "Customer Status"));
+        Assert.Single(account.Contacts());
+    }
+
+    [Fact]
+    public async Task Sync_SlowerThanTheLease_LeaseRenewedSoNoOtherReplicaTakesItOver()
+    {
+        var lease = TimeSpan.FromMilliseconds(1500);
+        var gate = ContactSyncGate();
+        await using var service = await StartServiceAsync(gate, lease: lease);
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Customer("2024-06-03T10:00:00Z", "Active")));
+        var claimedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        Assert.Equal(["c:1"], await ClaimAsync(service, claimedAt, lease));
+        var slow = SyncAsync(service, "c:1", claimedAt, lease);
+        await gate.Reached;
+
+        // While AC holds the request, the worker moves its lease on.
+        var db = service.App.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        var keys = new RedisKeys(Tenant);
+        var claimedUntil = StateStore.LeaseUntil(claimedAt, lease);
+        await AcSideHelpers.WaitUntilAsync(async () => await db.SortedSetScoreAsync(keys.InFlight, "c:1") > claimedUntil, "the lease to be renewed");
+
+        // Another replica looking just past the first deadline finds the contact still held.
+        Assert.Empty(await ClaimAsync(service, claimedUntil + 1, lease));
+        gate.Open();
+        await slow;
+        Assert.Equal((0, 0), await service.App.Services.GetRequiredService<StateStore>().QueueDepthAsync(Tenant));
+        Assert.Equal("Active", account.FieldValue("bob@example.com", "Customer Status"));
     }
 }
 
