@@ -1,5 +1,6 @@
 using KivaSync.AcEmulator;
 using KivaSync.SyncService.ActiveCampaign;
+using KivaSync.SyncService.RateLimiting;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Sync;
 using Microsoft.Extensions.DependencyInjection;
@@ -219,6 +220,43 @@ public sealed class SyncRaceTests : IAsyncLifetime
         await slow;
         Assert.Equal((0, 0), await service.App.Services.GetRequiredService<StateStore>().QueueDepthAsync(Tenant));
         Assert.Equal("Active", account.FieldValue("bob@example.com", "Customer Status"));
+    }
+
+    [Fact]
+    public async Task ForceResync_LeadMergedIntoACustomerSinceItWasLookedUp_NoStubContactLeftOrSent()
+    {
+        await using var service = await StartServiceAsync(new RequestGate(_ => false));
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Form("2024-06-01T10:00:00Z", "one")));
+        var store = service.App.Services.GetRequiredService<StateStore>();
+        var member = await store.FindByEmailAsync(Tenant, "ann@example.org");
+        Assert.Equal("l:ann@example.org", member);
+
+        // ForceResync found the lead; before it queues it, the signup making Ann a customer is ingested.
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2,
+            """{"ts":"2024-06-03T14:22:05Z","event":"New Customer Signup","customer":{"id":"7","email":"ann@example.org"},"attrs":{"status":"Active"}}"""));
+        await store.MarkDirtyAsync(Tenant, [member!], Later, force: true);
+        await DrainAsync(service);
+
+        var db = service.App.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        Assert.False(await db.KeyExistsAsync(new RedisKeys(Tenant).Contact("l:ann@example.org")));
+        Assert.Equal("ann@example.org", Assert.Single(account.Contacts()).Email);
+        Assert.DoesNotContain(account.Requests(), r => r.Status >= 400);
+    }
+
+    [Fact]
+    public async Task Pause_ShorterRetryAfterAnsweredAfterALongerOne_TenantStaysPausedForTheLonger()
+    {
+        await using var service = await StartServiceAsync(ContactSyncGate());
+        var limiter = service.App.Services.GetRequiredService<TenantRateLimiter>();
+
+        // AC asks for a minute; a request another replica had in flight then gets a 503 without Retry-After (1 s).
+        await limiter.PauseAsync(Tenant, TimeSpan.FromMinutes(1));
+        await limiter.PauseAsync(Tenant, TimeSpan.FromSeconds(1));
+
+        // Every replica reads the pause from Redis: it still lasts most of the minute.
+        var db = service.App.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        var left = await db.KeyTimeToLiveAsync(new RedisKeys(Tenant).RatePause);
+        Assert.True(left > TimeSpan.FromSeconds(30), $"pause left: {left}");
     }
 }
 

@@ -221,8 +221,13 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         if (force)
         {
             var batch = Db.CreateBatch();
-            // A counter, not a flag: a sync clears only the force it saw, never one asked for while it ran.
-            var writes = members.Select(m => batch.HashIncrementAsync(keys.Contact(m), ContactSnapshot.Fields.Force)).ToArray();
+            // A counter, not a flag: a sync clears only the force it saw, never one asked for while it ran. Only on a
+            // contact that still exists: a lead that merged into a customer since it was looked up must not come back
+            // as a stub hash (a contact with no email that would be sent to AC and linger).
+            var writes = members.Select(m => batch.ScriptEvaluateAsync(
+                "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], ARGV[1], 1) end return 1",
+                [keys.Contact(m)],
+                [ContactSnapshot.Fields.Force])).ToArray();
             batch.Execute();
             await Task.WhenAll(writes);
         }
