@@ -223,6 +223,34 @@ public sealed class SyncRaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_LeadsRequestLandsAfterTheCustomerItMergedIntoWasSynced_CustomerSentAgainWithItsState()
+    {
+        var gate = ContactSyncGate();
+        await using var service = await StartServiceAsync(gate);
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1,
+            """{"ts":"2024-06-01T10:00:00Z","contact":{"email":"ann@example.org","first_name":"Ann"}}"""));
+        var claimedAt = Later;
+        Assert.Equal(["l:ann@example.org"], await ClaimAsync(service, claimedAt));
+        var leadSync = SyncAsync(service, "l:ann@example.org", claimedAt);
+        await gate.Reached;
+
+        // While the lead's request is on its way, Ann signs up as "Annie" and the customer is synced in full.
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2,
+            """{"ts":"2024-06-03T14:22:05Z","customer":{"id":"7","email":"ann@example.org","first_name":"Annie"},"attrs":{"status":"Active"}}"""));
+        var customerAt = claimedAt + 1000;
+        Assert.Equal(["c:7"], await ClaimAsync(service, customerAt));
+        await SyncAsync(service, "c:7", customerAt);
+        Assert.Equal("Annie", Assert.Single(account.Contacts()).FirstName);
+
+        // The lead's request, with the old name, reaches AC last.
+        gate.Open();
+        await leadSync;
+        await DrainAsync(service);
+
+        Assert.Equal("Annie", Assert.Single(account.Contacts()).FirstName);
+    }
+
+    [Fact]
     public async Task ForceResync_LeadMergedIntoACustomerSinceItWasLookedUp_NoStubContactLeftOrSent()
     {
         await using var service = await StartServiceAsync(new RequestGate(_ => false));

@@ -48,7 +48,8 @@ public sealed class ContactSyncer(
         var snapshot = await store.ReadAsync(tenant, member);
         if (snapshot is null)
         {
-            await store.CompleteAsync(tenant, member, await HeldUntilAsync(), SyncOutcome.Ok, Now(), 0, null, null, null, 0);
+            // Gone (a lead merged into a customer): nothing sent, which "skipped" tells the completion.
+            await store.CompleteAsync(tenant, member, await HeldUntilAsync(), SyncOutcome.Skipped, Now(), 0, null, null, null, 0);
             return;
         }
 

@@ -11,17 +11,27 @@ local mine = held and tonumber(held) == tonumber(ARGV[11])
 if mine then redis.call('ZREM', KEYS[2], ARGV[1]) end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   -- The lead merged into a customer meanwhile: nothing to record here. Events it had not sent yet were left on
-  -- its list for this sync (see merge_lead in ingest.lua): they are the customer's now, ahead of its own.
-  if string.sub(ARGV[1], 1, 2) == 'l:' and redis.call('EXISTS', KEYS[4]) == 1 then
+  -- its list for this sync (see merge_lead in ingest.lua): they are the customer's now, ahead of its own. And what
+  -- this sync sent went to the AC contact that is the customer's now, maybe after the customer's own sync did:
+  -- the customer is sent once more ("skipped": a sync that sent nothing, e.g. it found the lead gone).
+  if string.sub(ARGV[1], 1, 2) == 'l:' then
     local owner = redis.call('HGET', KEYS[5], string.sub(ARGV[1], 3))
-    if owner and string.sub(owner, 1, 2) == 'c:' then
-      local cev = ARGV[10] .. 'ev:' .. owner
-      local mine = redis.call('LRANGE', cev, 0, -1)
-      redis.call('RENAME', KEYS[4], cev)
-      for j = 1, #mine, 1000 do
-        redis.call('RPUSH', cev, unpack(mine, j, math.min(j + 999, #mine)))
+    if owner and string.sub(owner, 1, 2) == 'c:' and redis.call('EXISTS', ARGV[10] .. owner) == 1 then
+      local requeue = false
+      if redis.call('EXISTS', KEYS[4]) == 1 then
+        local cev = ARGV[10] .. 'ev:' .. owner
+        local own = redis.call('LRANGE', cev, 0, -1)
+        redis.call('RENAME', KEYS[4], cev)
+        for j = 1, #own, 1000 do
+          redis.call('RPUSH', cev, unpack(own, j, math.min(j + 999, #own)))
+        end
+        requeue = true
       end
-      redis.call('ZADD', KEYS[3], 'NX', ARGV[3], owner)
+      if ARGV[2] ~= 'skipped' then
+        redis.call('HINCRBY', ARGV[10] .. owner, 'force', 1)
+        requeue = true
+      end
+      if requeue then redis.call('ZADD', KEYS[3], 'NX', ARGV[3], owner) end
     end
   end
   return 0
