@@ -55,7 +55,9 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
     /// <summary>Holds the whole tenant for <paramref name="delay"/> (AC answered 429 or 503 with Retry-After).</summary>
     public Task PauseAsync(string tenant, TimeSpan delay) => PauseAsync(tenant, RateBudget.Api, delay);
 
-    /// <summary>Holds one budget of the tenant for <paramref name="delay"/>: a 429/503 from tracking pauses tracking only.</summary>
+    /// <summary>Holds one budget of the tenant for <paramref name="delay"/>: a 429/503 from tracking pauses tracking only.
+    /// Only ever extends a pause: requests in flight on other replicas may answer with a shorter Retry-After (or none,
+    /// which pauses 1 s) after AC asked for a longer one, and that must not end the longer pause early.</summary>
     public Task PauseAsync(string tenant, RateBudget budget, TimeSpan delay)
     {
         if (delay < TimeSpan.FromMilliseconds(1))
@@ -65,7 +67,10 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
         }
 
         var keys = new RedisKeys(tenant);
-        return redis.GetDatabase().StringSetAsync(budget == RateBudget.Events ? keys.EventRatePause : keys.RatePause, "1", delay, When.Always);
+        return redis.GetDatabase().ScriptEvaluateAsync(
+            "if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end return 1",
+            [budget == RateBudget.Events ? keys.EventRatePause : keys.RatePause],
+            [(long)Math.Ceiling(delay.TotalMilliseconds)]);
     }
 }
 

@@ -24,10 +24,24 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
     /// <summary>Kind of a contact's own sync.</summary>
     public const string ContactKind = "contact";
 
-    // KEYS: contact hash, inflight, dead, dead:info. ARGV: member, reason, attempts, now, record JSON.
+    // KEYS: contact hash, inflight, dead, dead:info, dirty, the member's events. ARGV: member, reason, attempts, now, record JSON,
+    // lease deadline held (fencing token). A lead merged into a customer meanwhile is not dead-lettered; events it still holds
+    // go back to the queue, whose next sync finds the lead gone and hands them to the customer (complete.lua). A contact
+    // another replica took over is that one's: not dead-lettered, sent once more after it (as complete.lua does).
     private const string DeadLetterContact = """
+        local held = redis.call('ZSCORE', KEYS[2], ARGV[1])
+        if not held or tonumber(held) ~= tonumber(ARGV[6]) then
+          if redis.call('EXISTS', KEYS[1]) == 1 then
+            redis.call('HINCRBY', KEYS[1], 'force', 1)
+            redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[1])
+          end
+          return -1
+        end
         redis.call('ZREM', KEYS[2], ARGV[1])
-        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[1]) end
+          return 0
+        end
         redis.call('HSET', KEYS[1], 'state', 'dead', 'error', ARGV[2], 'attempts', ARGV[3], 'dead_at', ARGV[4])
         redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
         redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
@@ -47,24 +61,35 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
         return 1
         """;
 
-    // KEYS: inflight, dirty, contact hash. ARGV: member, retry at ms.
+    // KEYS: inflight, dirty, contact hash, the member's events. ARGV: member, retry at ms, lease deadline held (fencing token).
+    // A lead merged meanwhile comes back only for events it still holds (complete.lua hands them over). A contact another
+    // replica took over is left to it and sent once more after it (as complete.lua does).
     private const string Defer = """
+        local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if not held or tonumber(held) ~= tonumber(ARGV[3]) then
+          if redis.call('EXISTS', KEYS[3]) == 1 then
+            redis.call('HINCRBY', KEYS[3], 'force', 1)
+            redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
+          end
+          return -1
+        end
         redis.call('ZREM', KEYS[1], ARGV[1])
-        if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) end
+        if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) end
         return 1
         """;
 
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>Dead-letters a claimed contact whose sync kept failing: releases its lease and takes it out of the queue.</summary>
-    public Task AddContactAsync(string tenant, string member, string email, string reason, long attempts, long nowMs)
+    /// <summary>Dead-letters a claimed contact whose sync kept failing: releases its lease (<paramref name="leaseUntilMs"/>,
+    /// see StateStore.LeaseUntil) and takes it out of the queue.</summary>
+    public Task AddContactAsync(string tenant, string member, long leaseUntilMs, string email, string reason, long attempts, long nowMs)
     {
         var keys = new RedisKeys(tenant);
         var record = new DeadLetterRecord(member, ContactKind, member, email, reason, attempts, nowMs);
         return Db.ScriptEvaluateAsync(
             DeadLetterContact,
-            [keys.Contact(member), keys.InFlight, keys.DeadLetters, keys.DeadLetterInfo],
-            [member, reason, attempts, nowMs, JsonSerializer.Serialize(record)]);
+            [keys.Contact(member), keys.InFlight, keys.DeadLetters, keys.DeadLetterInfo, keys.Dirty, keys.Events(member)],
+            [member, reason, attempts, nowMs, JsonSerializer.Serialize(record), leaseUntilMs]);
     }
 
     /// <summary>Records a dead letter of another kind (an event, an order); retrying it queues its contact again.</summary>
@@ -127,9 +152,9 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
 
     /// <summary>Hands a claimed contact back to the queue for later without counting an attempt (AC is unreachable
     /// for the whole tenant: the contact itself did nothing wrong).</summary>
-    public Task DeferAsync(string tenant, string member, long retryAtMs)
+    public Task DeferAsync(string tenant, string member, long leaseUntilMs, long retryAtMs)
     {
         var keys = new RedisKeys(tenant);
-        return Db.ScriptEvaluateAsync(Defer, [keys.InFlight, keys.Dirty, keys.Contact(member)], [member, retryAtMs]);
+        return Db.ScriptEvaluateAsync(Defer, [keys.InFlight, keys.Dirty, keys.Contact(member), keys.Events(member)], [member, retryAtMs, leaseUntilMs]);
     }
 }

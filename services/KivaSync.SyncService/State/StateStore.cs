@@ -53,6 +53,36 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         return Array.ConvertAll(codes, c => (int)c);
     }
 
+    /// <summary>The lease deadline a claim made at <paramref name="nowMs"/> gives its contacts (their score in the in-flight
+    /// set). It is the claim's fencing token: every write that ends the claim checks that the contact's score is still
+    /// this (or the value a renewal moved it to), so a worker whose lease another replica took over changes nothing of the new holder's.</summary>
+    public static long LeaseUntil(long nowMs, TimeSpan lease) => nowMs + (long)lease.TotalMilliseconds;
+
+    /// <summary>Moves the leases of contacts this worker holds from <paramref name="heldUntilMs"/> to <paramref name="newUntilMs"/>;
+    /// returns false when any of them is no longer held with that deadline (another replica took it over, or it ended).</summary>
+    public async Task<bool> RenewAsync(string tenant, IReadOnlyList<string> members, long heldUntilMs, long newUntilMs)
+    {
+        var keys = new RedisKeys(tenant);
+        var args = new List<RedisValue>(members.Count + 2) { heldUntilMs, newUntilMs };
+        args.AddRange(members.Select(m => (RedisValue)m));
+        var result = await Db.ScriptEvaluateAsync(
+            """
+            local all = 1
+            for i = 3, #ARGV do
+              local held = redis.call('ZSCORE', KEYS[1], ARGV[i])
+              if held and tonumber(held) == tonumber(ARGV[1]) then
+                redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[i])
+              else
+                all = 0
+              end
+            end
+            return all
+            """,
+            [keys.InFlight],
+            [.. args]);
+        return (long)result == 1;
+    }
+
     /// <summary>Claims up to <paramref name="max"/> contacts that are due for a sync.</summary>
     /// <param name="bulkThreshold">While more backfill contacts wait, leave those bulk import may take to it; -1: none.</param>
     public async Task<string[]> ClaimAsync(string tenant, long nowMs, TimeSpan debounce, TimeSpan lease, int max, BackfillHold? hold = null, int bulkThreshold = -1)
@@ -85,9 +115,11 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         return ContactSnapshot.From(member, await Db.HashGetAllAsync(keys.Contact(member)));
     }
 
-    /// <summary>Records a sync's outcome and releases the contact's lease; returns the attempt count for failures.</summary>
+    /// <summary>Records a sync's outcome and releases its lease (<paramref name="leaseUntilMs"/>, see <see cref="LeaseUntil"/>);
+    /// returns the attempt count for failures, -1 when the lease was no longer this sync's (the contact is then queued
+    /// to be sent again once its holder is done: this late sync's requests may have reached AC after the holder's).</summary>
     public async Task<long> CompleteAsync(
-        string tenant, string member, SyncOutcome outcome, long nowMs, long syncedVersion,
+        string tenant, string member, long leaseUntilMs, SyncOutcome outcome, long nowMs, long syncedVersion,
         string? acId, string? acEmail, string? error, long retryAtMs, string? forceSeen = null)
     {
         var keys = new RedisKeys(tenant);
@@ -99,8 +131,8 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         };
         var result = await Db.ScriptEvaluateAsync(
             LuaScripts.Complete,
-            [keys.Contact(member), keys.InFlight, keys.Dirty],
-            [member, outcomeName, nowMs, syncedVersion, acId ?? "", acEmail ?? "", error ?? "", retryAtMs, forceSeen ?? ""]);
+            [keys.Contact(member), keys.InFlight, keys.Dirty, keys.Events(member), keys.EmailIndex],
+            [member, outcomeName, nowMs, syncedVersion, acId ?? "", acEmail ?? "", error ?? "", retryAtMs, forceSeen ?? "", keys.Prefix, leaseUntilMs]);
         return (long)result;
     }
 
@@ -117,11 +149,12 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     }
 
     /// <summary>Records a contact a bulk import brought to AC and releases its claim: back to the queue when it
-    /// still has follow-up work or changed while the import ran (its version is newer than the one sent).</summary>
-    public Task RecordBulkImportedAsync(string tenant, string member, IReadOnlyList<HashEntry> fields, bool requeue, long nowMs)
+    /// still has follow-up work or changed while the import ran (its version is newer than the one sent).
+    /// A claim no longer held with <paramref name="leaseUntilMs"/> records nothing and queues the contact again.</summary>
+    public Task RecordBulkImportedAsync(string tenant, string member, long leaseUntilMs, IReadOnlyList<HashEntry> fields, bool requeue, long nowMs)
     {
         var keys = new RedisKeys(tenant);
-        var args = new List<RedisValue> { member, nowMs, requeue ? 1 : 0 };
+        var args = new List<RedisValue> { member, nowMs, requeue ? 1 : 0, leaseUntilMs };
         foreach (var field in fields)
         {
             args.Add(field.Name);
@@ -130,26 +163,49 @@ public sealed class StateStore(IConnectionMultiplexer redis)
 
         return Db.ScriptEvaluateAsync(
             """
+            local held = redis.call('ZSCORE', KEYS[2], ARGV[1])
+            if not held or tonumber(held) ~= tonumber(ARGV[4]) then
+              -- Taken over by another replica: that claim is left alone; the contact goes again once it is done.
+              if redis.call('EXISTS', KEYS[1]) == 1 then
+                redis.call('HINCRBY', KEYS[1], 'force', 1)
+                redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1])
+              end
+              return -1
+            end
             redis.call('ZREM', KEYS[2], ARGV[1])
-            if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-            redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              -- A lead merged into a customer meanwhile: events it still holds go to the customer on its next claim (complete.lua).
+              if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1]) end
+              return 0
+            end
+            redis.call('HSET', KEYS[1], unpack(ARGV, 5))
             local v = redis.call('HMGET', KEYS[1], 'ver', 'synced_ver')
             if ARGV[3] == '1' or tonumber(v[1] or '0') > tonumber(v[2] or '0') then redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1]) end
             return 1
             """,
-            [keys.Contact(member), keys.InFlight, keys.Dirty],
+            [keys.Contact(member), keys.InFlight, keys.Dirty, keys.Events(member)],
             [.. args]);
     }
 
     /// <summary>Gives a claimed contact back to the queue untouched (this replica is stopping), so another
-    /// replica takes it at once instead of after the lease.</summary>
-    public Task ReleaseAsync(string tenant, string member, long nowMs)
+    /// replica takes it at once instead of after the lease. A claim no longer held with <paramref name="leaseUntilMs"/>
+    /// is left to its holder; the contact is queued to be sent again after it (this sync may have sent part of it).</summary>
+    public Task ReleaseAsync(string tenant, string member, long leaseUntilMs, long nowMs)
     {
         var keys = new RedisKeys(tenant);
         return Db.ScriptEvaluateAsync(
-            "if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) end return 1",
-            [keys.InFlight, keys.Dirty],
-            [member, nowMs]);
+            """
+            local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
+            if held and tonumber(held) == tonumber(ARGV[3]) then
+              redis.call('ZREM', KEYS[1], ARGV[1])
+            elseif redis.call('EXISTS', KEYS[3]) == 1 then
+              redis.call('HINCRBY', KEYS[3], 'force', 1)
+            end
+            redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
+            return 1
+            """,
+            [keys.InFlight, keys.Dirty, keys.Contact(member)],
+            [member, nowMs, leaseUntilMs]);
     }
 
     /// <summary>Queues contacts for a sync now; returns how many are queued (already-queued ones count once).</summary>
@@ -165,8 +221,13 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         if (force)
         {
             var batch = Db.CreateBatch();
-            // A counter, not a flag: a sync clears only the force it saw, never one asked for while it ran.
-            var writes = members.Select(m => batch.HashIncrementAsync(keys.Contact(m), ContactSnapshot.Fields.Force)).ToArray();
+            // A counter, not a flag: a sync clears only the force it saw, never one asked for while it ran. Only on a
+            // contact that still exists: a lead that merged into a customer since it was looked up must not come back
+            // as a stub hash (a contact with no email that would be sent to AC and linger).
+            var writes = members.Select(m => batch.ScriptEvaluateAsync(
+                "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], ARGV[1], 1) end return 1",
+                [keys.Contact(m)],
+                [ContactSnapshot.Fields.Force])).ToArray();
             batch.Execute();
             await Task.WhenAll(writes);
         }

@@ -42,39 +42,45 @@ public sealed partial class BulkBackfill(
     public async Task<int> RunOnceAsync(string tenant, TenantOptions settings, CancellationToken ct)
     {
         var sync = options.Value.Sync;
+        var claimedAt = Now();
         var members = await store.ClaimForBulkImportAsync(
-            tenant, Now(), sync.Debounce, sync.Lease, AcClient.BulkMaxContacts,
+            tenant, claimedAt, sync.Debounce, sync.Lease, AcClient.BulkMaxContacts,
             new BackfillHold(sync.BackfillSettle, sync.BackfillMaxHold), settings.BulkImportThreshold);
         if (members.Length == 0)
         {
             return 0;
         }
 
+        // AC may take minutes on an import (ImportTimeout is longer than the lease): the claims are renewed meanwhile,
+        // so no other replica imports or syncs these contacts again while this one is alive.
+        await using var lease = new LeaseKeeper(store, time, tenant, members, StateStore.LeaseUntil(claimedAt, sync.Lease), sync.Lease, ct);
+
         using var activity = telemetry.Source.StartActivity(SyncTelemetry.Spans.BulkImport);
         activity?.SetTag(SyncTelemetry.Tags.Tenant, tenant);
         activity?.SetTag(SyncTelemetry.Tags.Lines, members.Length);
         try
         {
-            await ImportAsync(tenant, members, ct);
+            // AC calls stop when a lease is lost too (lease.Token); ct still tells a shutdown apart.
+            await ImportAsync(tenant, members, lease, lease.Token);
         }
         catch (Exception e) when (e is AcRequestException or AcTransientException or HttpRequestException or TimeoutException or Polly.CircuitBreaker.BrokenCircuitException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             // Nothing recorded: the contacts go back to the queue untouched and are tried again (bulk import is
-            // idempotent by email, so a batch AC did take is harmless to send again).
+            // idempotent by email, so a batch AC did take is harmless to send again). Also when a lease was lost.
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             LogBulkFailed(logger, e, tenant, members.Length);
-            await ReleaseAsync(tenant, members);
+            await ReleaseAsync(tenant, members, lease);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            await ReleaseAsync(tenant, members);
+            await ReleaseAsync(tenant, members, lease);
             throw;
         }
 
         return members.Length;
     }
 
-    private async Task ImportAsync(string tenant, string[] members, CancellationToken ct)
+    private async Task ImportAsync(string tenant, string[] members, LeaseKeeper lease, CancellationToken ct)
     {
         var client = clients.For(tenant);
         var db = redis.GetDatabase();
@@ -118,6 +124,9 @@ public sealed partial class BulkBackfill(
         }
 
         var ids = MapContactIds(rows, infos);
+        // Renewal stops before the writes that end the claims, so they carry the deadline Redis has.
+        await lease.DisposeAsync();
+        var heldUntil = lease.UntilMs;
         var now = Now();
         var done = 0;
         for (var i = 0; i < snapshots.Count; i++)
@@ -127,7 +136,7 @@ public sealed partial class BulkBackfill(
             {
                 // Refused (or not mappable to an id): the one-by-one sync sends it and reports AC's reason.
                 await db.HashSetAsync(keys.Contact(snapshot.Member), BulkField, "refused");
-                await store.ReleaseAsync(tenant, snapshot.Member, now);
+                await store.ReleaseAsync(tenant, snapshot.Member, heldUntil, now);
                 continue;
             }
 
@@ -146,7 +155,7 @@ public sealed partial class BulkBackfill(
                 fields.Add(new HashEntry(ListsAndTagsFollowUp.TagField, tag));
             }
 
-            await store.RecordBulkImportedAsync(tenant, snapshot.Member, fields, await HasFollowUpsAsync(tenant, snapshot.Member), now);
+            await store.RecordBulkImportedAsync(tenant, snapshot.Member, heldUntil, fields, await HasFollowUpsAsync(tenant, snapshot.Member), now);
             done++;
         }
 
@@ -218,12 +227,13 @@ public sealed partial class BulkBackfill(
         return false;
     }
 
-    private async Task ReleaseAsync(string tenant, IEnumerable<string> members)
+    private async Task ReleaseAsync(string tenant, IEnumerable<string> members, LeaseKeeper lease)
     {
+        await lease.DisposeAsync();
         var now = Now();
         foreach (var member in members)
         {
-            await store.ReleaseAsync(tenant, member, now);
+            await store.ReleaseAsync(tenant, member, lease.UntilMs, now);
         }
     }
 

@@ -68,8 +68,9 @@ public sealed class ContactSyncWorker(
                     }
                 }
 
+                var claimedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
                 var members = await store.ClaimAsync(
-                    tenant, time.GetUtcNow().ToUnixTimeMilliseconds(), sync.Debounce, sync.Lease, sync.Concurrency,
+                    tenant, claimedAt, sync.Debounce, sync.Lease, sync.Concurrency,
                     new BackfillHold(sync.BackfillSettle, sync.BackfillMaxHold), bulkThreshold);
                 redisBackoff = TimeSpan.FromMilliseconds(250);
                 if (members.Length == 0)
@@ -81,7 +82,7 @@ public sealed class ContactSyncWorker(
                 await Parallel.ForEachAsync(
                     members,
                     new ParallelOptions { MaxDegreeOfParallelism = sync.Concurrency, CancellationToken = ct },
-                    async (member, token) => await syncer.SyncAsync(tenant, member, token));
+                    async (member, token) => await syncer.SyncAsync(tenant, member, StateStore.LeaseUntil(claimedAt, sync.Lease), token));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

@@ -32,13 +32,24 @@ public sealed class ContactSyncer(
 {
     private readonly IContactFollowUp[] followUps = [.. followUps.OrderBy(f => f.Order)];
 
-    /// <summary>Syncs one claimed contact and releases its claim, whatever happens.</summary>
-    public async Task SyncAsync(string tenant, string member, CancellationToken ct)
+    /// <summary>Syncs one claimed contact and releases its claim, whatever happens. <paramref name="leaseUntilMs"/> is the
+    /// deadline it was claimed with (<see cref="StateStore.LeaseUntil"/>): the lease is renewed while the sync runs, and
+    /// the writes that end it are fenced by it, so a replica that took the contact over is never disturbed.</summary>
+    public async Task SyncAsync(string tenant, string member, long leaseUntilMs, CancellationToken ct)
     {
+        await using var lease = new LeaseKeeper(store, time, tenant, [member], leaseUntilMs, options.Value.Sync.Lease, ct);
+        // Renewal stops before any write that ends the claim, so that write carries the deadline Redis has.
+        async Task<long> HeldUntilAsync()
+        {
+            await lease.DisposeAsync();
+            return lease.UntilMs;
+        }
+
         var snapshot = await store.ReadAsync(tenant, member);
         if (snapshot is null)
         {
-            await store.CompleteAsync(tenant, member, SyncOutcome.Ok, Now(), 0, null, null, null, 0);
+            // Gone (a lead merged into a customer): nothing sent, which "skipped" tells the completion.
+            await store.CompleteAsync(tenant, member, await HeldUntilAsync(), SyncOutcome.Skipped, Now(), 0, null, null, null, 0);
             return;
         }
 
@@ -46,7 +57,7 @@ public sealed class ContactSyncer(
         {
             // E.g. a weekly cycle's resync of a contact whose AC data cannot have changed: no request.
             var lastSynced = long.TryParse(snapshot.Get(ContactSnapshot.Fields.SyncedAt), out var at) ? at : Now();
-            await store.CompleteAsync(tenant, member, SyncOutcome.Ok, lastSynced, snapshot.Version, snapshot.AcId, snapshot.AcEmail, null, 0);
+            await store.CompleteAsync(tenant, member, await HeldUntilAsync(), SyncOutcome.Ok, lastSynced, snapshot.Version, snapshot.AcId, snapshot.AcEmail, null, 0);
             return;
         }
 
@@ -62,13 +73,22 @@ public sealed class ContactSyncer(
         (SyncOutcome Outcome, string? Error, AcContact? Contact) result;
         try
         {
-            result = await TrySyncAsync(tenant, snapshot, ct);
+            result = await TrySyncAsync(tenant, snapshot, lease.Token);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Shutting down mid-sync: hand the contact back now rather than after the lease.
-            await store.ReleaseAsync(tenant, member, Now());
+            await store.ReleaseAsync(tenant, member, await HeldUntilAsync(), Now());
             throw;
+        }
+        catch (OperationCanceledException) when (lease.Lost)
+        {
+            // The lease was lost mid-sync (another replica may be syncing the contact): stop sending; the release
+            // queues the contact to be sent once more after that replica, since part of this sync may have reached AC.
+            activity?.SetStatus(ActivityStatusCode.Error, "lease lost");
+            Log.SyncLeaseLost(logger, tenant, Redaction.Email(snapshot.Email));
+            await store.ReleaseAsync(tenant, member, await HeldUntilAsync(), Now());
+            return;
         }
 
         var (outcome, error, contact) = result;
@@ -78,11 +98,12 @@ public sealed class ContactSyncer(
             new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, tenant),
             new KeyValuePair<string, object?>(SyncTelemetry.Tags.Outcome, outcome.ToString()));
 
+        var heldUntil = await HeldUntilAsync();
         var now = Now();
         switch (outcome)
         {
             case SyncOutcome.Ok:
-                await store.CompleteAsync(tenant, member, outcome, now, snapshot.Version, contact!.Id, snapshot.Email, null, 0, snapshot.Get(ContactSnapshot.Fields.Force));
+                await store.CompleteAsync(tenant, member, heldUntil, outcome, now, snapshot.Version, contact!.Id, snapshot.Email, null, 0, snapshot.Get(ContactSnapshot.Fields.Force));
                 if (snapshot.Get(ContactSnapshot.Fields.SyncState) == "dead")
                 {
                     await deadLetters.ClearAsync(tenant, member);
@@ -92,26 +113,26 @@ public sealed class ContactSyncer(
             case SyncOutcome.Deferred:
                 // The tenant's circuit is open: try again once it may have closed, without counting an attempt.
                 breakers.IsOpen(tenant, out var remaining);
-                await deadLetters.DeferAsync(tenant, member, now + (long)Math.Max(remaining.TotalMilliseconds, 1000));
+                await deadLetters.DeferAsync(tenant, member, heldUntil, now + (long)Math.Max(remaining.TotalMilliseconds, 1000));
                 break;
             case SyncOutcome.Skipped:
                 activity?.SetStatus(ActivityStatusCode.Error, error);
                 Log.SyncSkipped(logger, tenant, Redaction.Email(snapshot.Email), error!);
-                await store.CompleteAsync(tenant, member, outcome, now, snapshot.Version, snapshot.AcId, snapshot.AcEmail, error, 0);
+                await store.CompleteAsync(tenant, member, heldUntil, outcome, now, snapshot.Version, snapshot.AcId, snapshot.AcEmail, error, 0);
                 break;
             default:
                 activity?.SetStatus(ActivityStatusCode.Error, error);
                 var attempts = long.TryParse(snapshot.Get(ContactSnapshot.Fields.Attempts), out var a) ? a + 1 : 1;
                 if (attempts >= options.Value.Sync.MaxAttempts)
                 {
-                    await deadLetters.AddContactAsync(tenant, member, snapshot.Email, error!, attempts, now);
+                    await deadLetters.AddContactAsync(tenant, member, heldUntil, snapshot.Email, error!, attempts, now);
                     telemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.Kind, DeadLetterStore.ContactKind));
                     Log.DeadLettered(logger, tenant, Redaction.Email(snapshot.Email), attempts, error!);
                     break;
                 }
 
                 var delay = RetryDelay(attempts);
-                await store.CompleteAsync(tenant, member, outcome, now, snapshot.Version, snapshot.AcId, snapshot.AcEmail, error, now + (long)delay.TotalMilliseconds);
+                await store.CompleteAsync(tenant, member, heldUntil, outcome, now, snapshot.Version, snapshot.AcId, snapshot.AcEmail, error, now + (long)delay.TotalMilliseconds);
                 Log.SyncFailed(logger, tenant, attempts, delay, error!);
                 break;
         }

@@ -9,6 +9,9 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Warning, "Contact {Email} of tenant {Tenant} skipped: {Reason}")]
     public static partial void SyncSkipped(ILogger logger, string tenant, string email, string reason);
 
+    [LoggerMessage(19, LogLevel.Warning, "Contact {Email} of tenant {Tenant}: its lease was lost mid-sync (another replica may hold it); stopped, it is sent again after that one")]
+    public static partial void SyncLeaseLost(ILogger logger, string tenant, string email);
+
     [LoggerMessage(3, LogLevel.Error, "Sync worker for tenant {Tenant} cannot reach Redis; pausing")]
     public static partial void WorkerRedisDown(ILogger logger, Exception exception, string tenant);
 

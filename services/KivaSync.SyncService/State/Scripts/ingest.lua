@@ -199,9 +199,13 @@ local function merge_lead(ckey, lead_email_lc)
     redis.call('HSET', ckey, 'ac_id', ac[1], 'ac_email', ac[2] or '')
   end
   redis.call('DEL', lkey)
-  -- The lead's events go first: they were logged before the customer existed.
-  local lev = p .. 'ev:l:' .. lead_email_lc
-  if redis.call('EXISTS', lev) == 1 then
+  -- The lead's events go first: they were logged before the customer existed. While a worker syncs the lead
+  -- they stay on its list: the worker is sending them and takes each off only once AC accepted it, so moving
+  -- them now would send them twice; its completion (complete.lua) hands the rest to the customer.
+  local lmember = 'l:' .. lead_email_lc
+  local lev = p .. 'ev:' .. lmember
+  local lead_in_flight = redis.call('ZSCORE', p .. 'inflight', lmember)
+  if not lead_in_flight and redis.call('EXISTS', lev) == 1 then
     local cev = p .. 'ev:' .. string.sub(ckey, #p + 1)
     flush_events(string.sub(ckey, #p + 1))
     local mine = redis.call('LRANGE', cev, 0, -1)
@@ -211,9 +215,8 @@ local function merge_lead(ckey, lead_email_lc)
     end
   end
   redis.call('SREM', p .. 'leads', lead_email_lc)
-  redis.call('ZREM', dirty, 'l:' .. lead_email_lc)
-  redis.call('ZREM', p .. 'inflight', 'l:' .. lead_email_lc)
-  queued['l:' .. lead_email_lc] = nil
+  redis.call('ZREM', dirty, lmember)
+  queued[lmember] = nil
 end
 
 -- Per-field last-writer-wins of the entry's carried fields (ARGV e.at .. e.at + 2 * e.np - 1) against
