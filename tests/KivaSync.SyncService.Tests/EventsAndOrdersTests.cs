@@ -93,6 +93,25 @@ public sealed class EventsAndOrdersTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_EventDataCutInsideAnEmoji_SentWithoutHalfACharacter()
+    {
+        await using var service = await StartServiceAsync();
+        // ts, a space and {"note":" are 34 characters: the 250-character cut falls between the emoji's two UTF-16 halves.
+        var ts = "2024-06-04T09:10:44.350Z";
+        var note = new string('a', 215) + "\U0001F600 and more";
+        string[] lines = [Signup("1", "bob@example.com", "2024-06-03T14:22:05Z"), Event("1", "bob@example.com", ts, "Made a substitution", $$"""{"note":"{{note}}"}""")];
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, lines));
+
+        await WaitForNoPendingWorkAsync(service, "1");
+
+        var sent = account.Events().Single(e => e.Name == "Made a substitution").EventData!;
+        Assert.Equal($$"""{{ts}} {"note":"{{new string('a', 215)}}""", sent);
+        Assert.DoesNotContain('\uFFFD', sent);
+        var expected = ContractOracle.Compute(lines, Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
+        Assert.Equal(sent, expected.Contacts.Single().Events.Single(e => e.LogName == "Made a substitution").EventData);
+    }
+
+    [Fact]
     public async Task Sync_EmailChangedBeforeEvent_EventUsesTheNewEmail()
     {
         await using var service = await StartServiceAsync();

@@ -1,5 +1,6 @@
 using KivaSync.Contracts.V1;
 using KivaSync.SampleLog;
+using KivaSync.Testing.Oracle;
 using StackExchange.Redis;
 
 namespace KivaSync.SyncService.Tests;
@@ -31,6 +32,28 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
         Assert.Contains("\nev ", expected, StringComparison.Ordinal);
         Assert.Contains("\norder ", expected, StringComparison.Ordinal);
         Assert.Equal(expected, await DumpStateAsync(Batched));
+    }
+
+    [Fact]
+    public async Task Ship_ArchiveAfterLiveFileWithALeadThatTurnedCustomer_LeadMergesIntoTheCustomer()
+    {
+        // The live file holds the customer's later email change; the archive, shipped after it, holds the lead's
+        // contact form and the signup with the lead's email. In ts order the lead became customer 7 at the signup.
+        string[] live = ["""{"ts":"2024-06-10T10:00:00Z","customer":{"id":"7","email":"ann.lee@example.com"}}"""];
+        string[] archive =
+        [
+            """{"ts":"2024-06-01T10:00:00Z","event":"Submitted Contact Form","contact":{"email":"ann@example.org","first_name":"Ann","phone":"555-0100"},"data":{"subject":"hi"}}""",
+            """{"ts":"2024-06-03T10:00:00Z","event":"New Customer Signup","customer":{"id":"7","email":"ann@example.org","last_name":"Lee"},"attrs":{"status":"Active"}}""",
+        ];
+
+        await service.ShipAsync(ServiceHarness.Batch(Batched, "live", 0, 1, live));
+        await service.ShipAsync(ServiceHarness.Batch(Batched, "archive", 0, 1, archive));
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
+        var expected = ContractOracle.Compute([.. live, .. archive], Batched, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
+        var contact = Assert.Single(expected.Contacts);
+        Assert.Equal(("7", "Ann", "555-0100", 2), (contact.CustomerId, contact.FirstName, contact.Phone, contact.Events.Count));
+        Assert.Empty(await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder: false));
     }
 
     private async Task<List<BatchAck>> ShipAsync(string tenant, string[] lines, int size)

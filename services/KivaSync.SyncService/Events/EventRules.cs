@@ -85,5 +85,7 @@ public sealed class EventRules
     /// <summary>True when the entry's ts is within the live threshold of <paramref name="nowMs"/>.</summary>
     public bool IsLive(LogEntry entry, long nowMs) => nowMs - entry.Ts.ToUnixTimeMilliseconds() <= (long)LiveThreshold.TotalMilliseconds;
 
-    private static string Cut(string value, int length) => value.Length <= length ? value : value[..length];
+    // Never ends in half a surrogate pair: a lone half reaches AC as U+FFFD, a character the log never had.
+    private static string Cut(string value, int length) =>
+        value.Length <= length ? value : value[..(char.IsHighSurrogate(value[length - 1]) ? length - 1 : length)];
 }

@@ -244,10 +244,7 @@ public static class ContractOracle
                     else if (live || (!ac.LiveOnly && options.SendHistoricalEvents))
                     {
                         var eventData = e.DataJson is null ? e.TsText : e.TsText + " " + e.DataJson;
-                        if (eventData.Length > 250)
-                        {
-                            eventData = eventData[..250];
-                        }
+                        eventData = Cut(eventData, 250);
 
                         subject.Events.Add((new ExpectedEvent(ac.Name, name, e.Ts, eventData, live), at));
                     }
@@ -278,12 +275,17 @@ public static class ContractOracle
             }
         }
 
+        /// <summary>The first <paramref name="length"/> UTF-16 units, without splitting a character in two
+        /// (half a surrogate pair cannot be sent: it would arrive as U+FFFD).</summary>
+        private static string Cut(string value, int length) =>
+            value.Length <= length ? value : value[..(char.IsHighSurrogate(value[length - 1]) ? length - 1 : length)];
+
         private static (string Name, bool LiveOnly)? AcNameOf(string logName, OracleOptions options)
         {
             if (options.EventRenames.TryGetValue(logName, out var renamed))
             {
                 var liveOnly = Catalogue.TryGetValue(logName, out var row) && row.LiveOnly;
-                return (renamed.Length > 32 ? renamed[..32] : renamed, liveOnly);
+                return (Cut(renamed, 32), liveOnly);
             }
 
             return Catalogue.TryGetValue(logName, out var known) ? (known.AcName, known.LiveOnly) : null;

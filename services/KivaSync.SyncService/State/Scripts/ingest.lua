@@ -295,6 +295,20 @@ local function fold_customer(e)
       end
       redis.call('HSET', idx, lc, member)
     end
+  elseif not won and old_lc ~= lc then
+    -- An older entry (an archive shipped after the live file) with an email this customer has left since. A lead
+    -- with that email whose entries are all no newer than this one is this customer's: in ts order it turned
+    -- customer here at the latest. Merge it as the in-order fold did; the email stays nobody's now.
+    local lkey = p .. 'l:' .. lc
+    if redis.call('HGET', idx, lc) == 'l:' .. lc then
+      local lt = cache[lkey] and cache[lkey].v['t:em'] or redis.call('HGET', lkey, 't:em')
+      if num(lt, -1) <= e.ts then
+        merge_lead(key, lc)
+        redis.call('HDEL', idx, lc)
+        changed = true
+        c = load(key, e)
+      end
+    end
   end
   if is_new then
     redis.call('SADD', p .. 'customers', e.cid)
