@@ -87,7 +87,7 @@ public sealed class LeaseKeeper : IAsyncDisposable
 
                 Interlocked.Exchange(ref until, next);
             }
-            catch (RedisException)
+            catch (Exception e) when (e is RedisException or RedisTimeoutException)
             {
                 // Redis unreachable: keep trying while the lease lasts; past it, another replica may hold the contacts.
                 if (time.GetUtcNow().ToUnixTimeMilliseconds() >= UntilMs)
