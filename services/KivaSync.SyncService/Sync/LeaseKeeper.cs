@@ -63,7 +63,8 @@ public sealed class LeaseKeeper : IAsyncDisposable
 
     private async Task RenewAsync()
     {
-        var every = lease / 3;
+        // A third of the lease (at least 100 ms, whatever the configuration says): two renewals may fail before it runs out.
+        var every = TimeSpan.FromMilliseconds(Math.Max(lease.TotalMilliseconds / 3, 100));
         while (true)
         {
             try
