@@ -248,6 +248,7 @@ public sealed class SyncRaceTests : IAsyncLifetime
         await DrainAsync(service);
 
         Assert.Equal("Annie", Assert.Single(account.Contacts()).FirstName);
+        Assert.Equal(["Active", "All"], AcSideHelpers.SubscribedLists(account, "ann@example.org"));
     }
 
     [Fact]

@@ -63,7 +63,8 @@ public sealed class LeaseKeeper : IAsyncDisposable
 
     private async Task RenewAsync()
     {
-        var every = lease / 3;
+        // A third of the lease (at least 100 ms, whatever the configuration says): two renewals may fail before it runs out.
+        var every = TimeSpan.FromMilliseconds(Math.Max(lease.TotalMilliseconds / 3, 100));
         while (true)
         {
             try
@@ -87,7 +88,7 @@ public sealed class LeaseKeeper : IAsyncDisposable
 
                 Interlocked.Exchange(ref until, next);
             }
-            catch (RedisException)
+            catch (Exception e) when (e is RedisException or RedisTimeoutException)
             {
                 // Redis unreachable: keep trying while the lease lasts; past it, another replica may hold the contacts.
                 if (time.GetUtcNow().ToUnixTimeMilliseconds() >= UntilMs)

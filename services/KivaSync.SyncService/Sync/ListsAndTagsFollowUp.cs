@@ -66,6 +66,11 @@ public sealed class ListsAndTagsFollowUp(
     /// <inheritdoc />
     public async Task RunAsync(SyncedContact contact, CancellationToken ct)
     {
+        if (await MergedAwayAsync(contact))
+        {
+            return;
+        }
+
         var values = contact.Snapshot.Values;
         var plan = Desired(values, contact.Snapshot.IsCustomer, await CurrentWeekAsync(contact.Tenant));
         await SyncListsAsync(contact, plan, ct);
@@ -133,6 +138,11 @@ public sealed class ListsAndTagsFollowUp(
 
         foreach (var (name, status) in changes)
         {
+            if (await MergedAwayAsync(contact))
+            {
+                return;
+            }
+
             await client.SetContactListStatusAsync(contact.AcId, ids[name], status, ct);
             // Recorded after each request, so a retry after a failure resends nothing that AC took.
             await RecordAsync(contact, ListField + name, Status(status));
@@ -268,6 +278,11 @@ public sealed class ListsAndTagsFollowUp(
         values.TryGetValue(field, out var value) && value.Length > 0 ? value : null;
 
     private static string Status(int status) => status == AcClient.Subscribed ? "1" : "2";
+
+    /// <summary>True for a lead that merged into a customer since its sync began. Its AC contact is the customer's now,
+    /// whose own sync sets its lists: a lead's plan (Leads, not Active) arriving after that would undo it.</summary>
+    private async Task<bool> MergedAwayAsync(SyncedContact contact) =>
+        !contact.Snapshot.IsCustomer && !await redis.GetDatabase().KeyExistsAsync(new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member));
 
     private Task RecordAsync(SyncedContact contact, string field, string value) =>
         redis.GetDatabase().ScriptEvaluateAsync(
