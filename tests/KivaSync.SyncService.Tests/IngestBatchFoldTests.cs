@@ -82,6 +82,27 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ship_FormWithTheOldEmailInArchiveShippedAfterTheEmailChange_IsTheCustomers()
+    {
+        // The form was sent after the customer's last entry with its old email but before it changed it: in ts order
+        // the old email was still the customer's current one.
+        string[] live =
+        [
+            """{"ts":"2024-06-03T10:00:00Z","customer":{"id":"7","email":"ann@example.org","first_name":"Ann"}}""",
+            """{"ts":"2024-06-10T10:00:00Z","customer":{"id":"7","email":"ann.lee@example.com"}}""",
+        ];
+        string[] archive = ["""{"ts":"2024-06-05T10:00:00Z","event":"Submitted Contact Form","contact":{"email":"ann@example.org","phone":"555-0100"}}"""];
+
+        await service.ShipAsync(ServiceHarness.Batch(Batched, "live", 0, 1, live));
+        await service.ShipAsync(ServiceHarness.Batch(Batched, "archive", 0, 1, archive));
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
+        var expected = ContractOracle.Compute([.. live, .. archive], Batched, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
+        Assert.Equal(("7", "555-0100"), (Assert.Single(expected.Contacts).CustomerId, expected.Contacts[0].Phone));
+        Assert.Empty(await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder: true));
+    }
+
+    [Fact]
     public async Task Ship_FormWithAFormerEmailInOrder_IsANewLead()
     {
         // In one file, a form with the email customer 7 left is a lead's, even at the very ms of the change.

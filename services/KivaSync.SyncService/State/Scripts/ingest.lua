@@ -256,9 +256,10 @@ local function finish(c, member, e, changed)
   end
 end
 
--- "former": lower-cased email -> "<ts> c:<id>", the customer that left it and the ts of its newest entry with it
--- then. A contact entry with that email older than ts, shipped late (an archive after the live file), is that
--- customer's: in ts order it was the customer's current email, or a lead that became this customer.
+-- "former": lower-cased email -> "<ts> c:<id>", the customer that left it and when: the ts of the entry that moved it
+-- to another email (or of a late entry that still shows the email, if newer). A contact entry with that email older
+-- than ts, shipped late (an archive after the live file), is that customer's: in ts order it was the customer's
+-- current email then, or a lead that became this customer.
 local function remember_former(lc, member, ts, tss)
   local f = redis.call('HGET', p .. 'former', lc)
   if f then
@@ -275,7 +276,6 @@ local function fold_customer(e)
   local c = load(key, e)
   local is_new = not c.v['t:em']
   local old_lc = c.v['el']
-  local old_ts = c.v['t:em']
   local changed, won = fold_email(c, e)
   -- ix is set on a customer whose email another customer took over in the email index: only then, for a
   -- new customer or a changed email does the fold look at the index (it saves a read per entry).
@@ -284,7 +284,7 @@ local function fold_customer(e)
       if old_lc then
         if redis.call('HGET', idx, old_lc) == member then
           redis.call('HDEL', idx, old_lc)
-          remember_former(old_lc, member, tonumber(old_ts), old_ts)
+          remember_former(old_lc, member, e.ts, e.tss)
         end
       end
       put(c, 'el', lc)
