@@ -311,7 +311,8 @@ local function fold_customer(e)
   elseif not won and old_lc ~= lc then
     -- An older entry (an archive shipped after the live file) with an email this customer has left since. A lead
     -- with that email whose entries are all no newer than this one is this customer's: in ts order it turned
-    -- customer here at the latest. Merge it as the in-order fold did; the email stays nobody's now.
+    -- customer here at the latest. Merge it as the in-order fold did; the email stays nobody's now. Unless another
+    -- customer has the email now, "former" learns the customer had it at this ts (late forms older than that are its).
     local lkey = p .. 'l:' .. lc
     local owner = redis.call('HGET', idx, lc)
     if not owner or owner == 'l:' .. lc then remember_former(lc, member, e.ts, e.tss) end
