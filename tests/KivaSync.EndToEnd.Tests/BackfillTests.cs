@@ -41,4 +41,40 @@ public sealed class BackfillTests() : WorkDirectoryTest("backfill")
         var listRequests = requests.Count(r => r.Method == "POST" && r.Path.EndsWith("/contactLists", StringComparison.Ordinal));
         Assert.True(listRequests < expected.Contacts.Count / 4, $"{listRequests} list requests after the bulk import");
     }
+
+    [Fact]
+    public async Task Backfill_OlderDaysShippedAfterTheNewerOnes_TheAccountMatchesTheContract()
+    {
+        // An archive shipped late: its leads turned customer and changed email in the file shipped first. In ts order
+        // each lead is its customer: no separate lead contact, its form events on the customer.
+        var options = new SampleLogOptions { Seed = 130, Customers = 44, Leads = 20, Weeks = 6, Start = new DateTimeOffset(2024, 7, 12, 0, 0, 0, TimeSpan.Zero), WriteTenantKey = false };
+        var lines = SampleLogGenerator.GenerateLines(options).ToArray();
+        var newer = Path.Combine(WorkDir, "system.log");
+        var older = Path.Combine(WorkDir, "archive.log");
+        File.WriteAllLines(newer, lines.Where(l => DayOf(l) % 2 != 0));
+        File.WriteAllLines(older, lines.Where(l => DayOf(l) % 2 == 0));
+        var expected = ContractOracle.Compute(File.ReadLines(newer).Concat(File.ReadLines(older)), Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
+        Assert.Empty(expected.Ambiguities);
+        await using var environment = await DemoEnvironment.StartAsync(new DemoSettings(Tenant, null, null, RequestsPerSecond: 100));
+
+        foreach (var (file, state) in new[] { (newer, "state-newer"), (older, "state-older") })
+        {
+            await using var shipper = environment.CreateShipper(file, Path.Combine(WorkDir, state));
+            await shipper.StartAsync();
+            await shipper.WaitForFileShippedAsync(file).WaitAsync(TimeSpan.FromMinutes(2));
+        }
+
+        await environment.WaitForIdleAsync(TimeSpan.FromMinutes(5));
+
+        Assert.Empty(ContractCheck.Account(expected, environment.Account!));
+    }
+
+    /// <summary>The day number of a line's ts.</summary>
+    private static long DayOf(string line)
+    {
+        var at = line.IndexOf("\"ts\":\"", StringComparison.Ordinal);
+        return at >= 0 && DateTimeOffset.TryParse(line.AsSpan(at + 6, 10), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var day)
+            ? day.UtcTicks / TimeSpan.TicksPerDay
+            : 1;
+    }
 }

@@ -56,6 +56,71 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
         Assert.Empty(await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder: false));
     }
 
+    [Fact]
+    public async Task Ship_LeadsFormInArchiveShippedAfterItTurnedCustomerAndLeftTheEmail_FormIsTheCustomers()
+    {
+        // The live file: the lead's signup as customer 7, then an email change. The archive, shipped after it: the
+        // lead's contact form from before the signup. In ts order that lead became customer 7.
+        string[] live =
+        [
+            """{"ts":"2024-06-03T10:00:00Z","event":"New Customer Signup","customer":{"id":"7","email":"ann@example.org","last_name":"Lee"},"attrs":{"status":"Active"}}""",
+            """{"ts":"2024-06-10T10:00:00Z","customer":{"id":"7","email":"ann.lee@example.com"}}""",
+        ];
+        string[] archive =
+        [
+            """{"ts":"2024-06-01T10:00:00Z","event":"Submitted Contact Form","contact":{"email":"ann@example.org","first_name":"Ann","phone":"555-0100"},"data":{"subject":"hi"}}""",
+        ];
+
+        await service.ShipAsync(ServiceHarness.Batch(Batched, "live", 0, 1, live));
+        await service.ShipAsync(ServiceHarness.Batch(Batched, "archive", 0, 1, archive));
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
+        var expected = ContractOracle.Compute([.. live, .. archive], Batched, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
+        var contact = Assert.Single(expected.Contacts);
+        Assert.Equal(("7", "Ann", "555-0100", 2), (contact.CustomerId, contact.FirstName, contact.Phone, contact.Events.Count));
+        Assert.Empty(await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder: false));
+    }
+
+    [Fact]
+    public async Task Ship_FormWithTheOldEmailInArchiveShippedAfterTheEmailChange_IsTheCustomers()
+    {
+        // The form was sent after the customer's last entry with its old email but before it changed it: in ts order
+        // the old email was still the customer's current one.
+        string[] live =
+        [
+            """{"ts":"2024-06-03T10:00:00Z","customer":{"id":"7","email":"ann@example.org","first_name":"Ann"}}""",
+            """{"ts":"2024-06-10T10:00:00Z","customer":{"id":"7","email":"ann.lee@example.com"}}""",
+        ];
+        string[] archive = ["""{"ts":"2024-06-05T10:00:00Z","event":"Submitted Contact Form","contact":{"email":"ann@example.org","phone":"555-0100"}}"""];
+
+        await service.ShipAsync(ServiceHarness.Batch(Batched, "live", 0, 1, live));
+        await service.ShipAsync(ServiceHarness.Batch(Batched, "archive", 0, 1, archive));
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
+        var expected = ContractOracle.Compute([.. live, .. archive], Batched, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
+        Assert.Equal(("7", "555-0100"), (Assert.Single(expected.Contacts).CustomerId, expected.Contacts[0].Phone));
+        Assert.Empty(await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder: true));
+    }
+
+    [Fact]
+    public async Task Ship_FormWithAFormerEmailInOrder_IsANewLead()
+    {
+        // In one file, a form with the email customer 7 left is a lead's, even at the very ms of the change.
+        string[] lines =
+        [
+            """{"ts":"2024-06-03T10:00:00Z","customer":{"id":"7","email":"ann@example.org","first_name":"Ann"}}""",
+            """{"ts":"2024-06-10T10:00:00Z","customer":{"id":"7","email":"ann.lee@example.com"}}""",
+            """{"ts":"2024-06-10T10:00:00Z","event":"Submitted Contact Form","contact":{"email":"ann@example.org","first_name":"Annie"}}""",
+        ];
+
+        await service.ShipAsync(ServiceHarness.Batch(Batched, "live", 0, 1, lines));
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
+        var expected = ContractOracle.Compute(lines, Batched, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
+        Assert.Equal(2, expected.Contacts.Count);
+        Assert.Empty(await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder: true));
+    }
+
     private async Task<List<BatchAck>> ShipAsync(string tenant, string[] lines, int size)
     {
         var batches = new List<EntryBatch>();

@@ -27,6 +27,10 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>Hash lower-cased email → member owning it now.</summary>
     public string EmailIndex => Prefix + "email";
 
+    /// <summary>Hash lower-cased email a customer left → "&lt;ts ms&gt; c:&lt;id&gt;" (ts of the entry that moved it away): a contact entry
+    /// with that email older than ts, shipped late, is that customer's (written by ingest.lua only).</summary>
+    public string FormerEmails => Prefix + "former";
+
     /// <summary>Set of customer ids.</summary>
     public string Customers => Prefix + "customers";
 

@@ -259,6 +259,19 @@ local function finish(c, member, e, changed)
   end
 end
 
+-- "former": lower-cased email -> "<ts> c:<id>", the customer that left it and when: the ts of the entry that moved it
+-- to another email (or of a late entry that still shows the email, if newer). A contact entry with that email older
+-- than ts, shipped late (an archive after the live file), is that customer's: in ts order it was the customer's
+-- current email then, or a lead that became this customer.
+local function remember_former(lc, member, ts, tss)
+  local f = redis.call('HGET', p .. 'former', lc)
+  if f then
+    local sp = string.find(f, ' ', 1, true)
+    if string.sub(f, sp + 1) == member and tonumber(string.sub(f, 1, sp - 1)) >= ts then return end
+  end
+  redis.call('HSET', p .. 'former', lc, tss .. ' ' .. member)
+end
+
 local function fold_customer(e)
   local member = 'c:' .. e.cid
   local key = p .. member
@@ -272,7 +285,10 @@ local function fold_customer(e)
   if won and (old_lc ~= lc or c.v['ix']) then
     if old_lc ~= lc then
       if old_lc then
-        if redis.call('HGET', idx, old_lc) == member then redis.call('HDEL', idx, old_lc) end
+        if redis.call('HGET', idx, old_lc) == member then
+          redis.call('HDEL', idx, old_lc)
+          remember_former(old_lc, member, e.ts, e.tss)
+        end
       end
       put(c, 'el', lc)
     end
@@ -298,9 +314,12 @@ local function fold_customer(e)
   elseif not won and old_lc ~= lc then
     -- An older entry (an archive shipped after the live file) with an email this customer has left since. A lead
     -- with that email whose entries are all no newer than this one is this customer's: in ts order it turned
-    -- customer here at the latest. Merge it as the in-order fold did; the email stays nobody's now.
+    -- customer here at the latest. Merge it as the in-order fold did; the email stays nobody's now. Unless another
+    -- customer has the email now, "former" learns the customer had it at this ts (late forms older than that are its).
     local lkey = p .. 'l:' .. lc
-    if redis.call('HGET', idx, lc) == 'l:' .. lc then
+    local owner = redis.call('HGET', idx, lc)
+    if not owner or owner == 'l:' .. lc then remember_former(lc, member, e.ts, e.tss) end
+    if owner == 'l:' .. lc then
       local lt = cache[lkey] and cache[lkey].v['t:em'] or redis.call('HGET', lkey, 't:em')
       if num(lt, -1) <= e.ts then
         merge_lead(key, lc)
@@ -330,6 +349,20 @@ local function fold_lead(e)
   end
   local member = 'l:' .. lc
   local c = load(p .. member, e)
+  if not owner or num(c.v['t:em'], -1) > e.ts then
+    -- Only a new lead or an entry older than the lead's newest (shipped late) can be a former customer email's.
+    local f = redis.call('HGET', p .. 'former', lc)
+    if f then
+      local sp = string.find(f, ' ', 1, true)
+      -- Strictly older: at an equal ts the file order decides, and in one file the email had been left by then.
+      if e.ts < tonumber(string.sub(f, 1, sp - 1)) then
+        local cm = string.sub(f, sp + 1)
+        local cc = load(p .. cm, e)
+        finish(cc, cm, e, fold_fields(cc, e))
+        return cm
+      end
+    end
+  end
   local is_new = not c.v['t:em']
   local changed = fold_email(c, e)
   if c.v['el'] ~= lc then put(c, 'el', lc) end
