@@ -4,6 +4,7 @@ using Grpc.Core;
 using KivaSync.AcEmulator;
 using KivaSync.Contracts.V1;
 using KivaSync.SampleLog;
+using KivaSync.SyncService.Events;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SyncService.TestSync;
 using KivaSync.Testing.Oracle;
@@ -172,6 +173,22 @@ public sealed class TestSyncTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<RpcException>(() => RunAsync("nobody", ["{}"], 10));
 
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
+    }
+
+    [Fact]
+    public void Finish_RenameCutInsideAnEmoji_CountedUnderTheNameTheServiceSends()
+    {
+        // 31 characters, then an emoji (two UTF-16 units): AC's 32-character cut falls between its halves.
+        var rename = new string('a', 31) + "\U0001F600 box";
+        var options = new TenantOptions { EventNames = { ["Logged in"] = rename } };
+        var runner = new TestSyncRunner(Tenant, options, DateTimeOffset.UtcNow, _ => false);
+        runner.Write(Encoding.UTF8.GetBytes("""{"ts":"2024-06-03T14:22:05Z","event":"Logged in","customer":{"id":"1","email":"a@example.com"}}""" + "\n"));
+
+        var report = runner.Finish();
+
+        var name = Assert.Single(report.EventsByName).Key;
+        Assert.Equal(EventRules.For(options).All.Single(e => e.LogName == "Logged in").AcName, name);
+        Assert.Equal(new string('a', 31), name);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
 using KivaSync.Contracts.V1;
+using KivaSync.SyncService.Events;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SystemLog;
 using RejectReason = KivaSync.SystemLog.RejectReason;
@@ -261,32 +262,13 @@ public sealed class TestSyncRunner
     private TimeSpan Estimate(ulong contactSide, ulong events) =>
         TimeSpan.FromSeconds(Math.Max(contactSide / options.RequestsPerSecond, events / options.EventsPerSecond));
 
-    private HashSet<string> AcEventNames()
-    {
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var definition in EventCatalog.All)
-        {
-            names.Add(AcNameOf(options, definition.LogName) ?? definition.AcName);
-        }
+    private HashSet<string> AcEventNames() =>
+        new(EventRules.For(options).All.Select(static e => e.AcName), StringComparer.OrdinalIgnoreCase);
 
-        foreach (var added in options.EventNames.Keys)
-        {
-            names.Add(AcNameOf(options, added)!);
-        }
-
-        return names;
-    }
-
-    /// <summary>The AC name a log event is sent under for this tenant (renames and additions first), or null when unknown.</summary>
-    private static string? AcNameOf(TenantOptions options, string logName)
-    {
-        if (options.EventNames.TryGetValue(logName, out var renamed) && !string.IsNullOrWhiteSpace(renamed))
-        {
-            return renamed.Length > 32 ? renamed[..32] : renamed;
-        }
-
-        return EventCatalog.TryGet(logName, out var definition) ? definition.AcName : null;
-    }
+    /// <summary>The AC name a log event is sent under for this tenant (renames and additions first, cut as the
+    /// service cuts them), or null when unknown: the service's own rules, so a test sync names what a sync sends.</summary>
+    private static string? AcNameOf(TenantOptions options, string logName) =>
+        EventRules.For(options).TryGet(logName, out var definition) ? definition.AcName : null;
 
     private readonly record struct Accepted(LogEntry Entry, long TsTicks, int Position);
 
