@@ -28,15 +28,8 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
     // lease deadline held (fencing token). A lead merged into a customer meanwhile is not dead-lettered; events it still holds
     // go back to the queue, whose next sync finds the lead gone and hands them to the customer (complete.lua). A contact
     // another replica took over is that one's: not dead-lettered, sent once more after it (as complete.lua does).
-    private const string DeadLetterContact = """
-        local held = redis.call('ZSCORE', KEYS[2], ARGV[1])
-        if not held or tonumber(held) ~= tonumber(ARGV[6]) then
-          if redis.call('EXISTS', KEYS[1]) == 1 then
-            redis.call('HINCRBY', KEYS[1], 'force', 1)
-            redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[1])
-          end
-          return -1
-        end
+    private const string DeadLetterContact = LeaseFence.Lua + """
+        if taken_over(KEYS[2], KEYS[1], KEYS[5], ARGV[1], ARGV[6], ARGV[4]) then return -1 end
         redis.call('ZREM', KEYS[2], ARGV[1])
         if redis.call('EXISTS', KEYS[1]) == 0 then
           if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[1]) end
@@ -64,15 +57,8 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
     // KEYS: inflight, dirty, contact hash, the member's events. ARGV: member, retry at ms, lease deadline held (fencing token).
     // A lead merged meanwhile comes back only for events it still holds (complete.lua hands them over). A contact another
     // replica took over is left to it and sent once more after it (as complete.lua does).
-    private const string Defer = """
-        local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
-        if not held or tonumber(held) ~= tonumber(ARGV[3]) then
-          if redis.call('EXISTS', KEYS[3]) == 1 then
-            redis.call('HINCRBY', KEYS[3], 'force', 1)
-            redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
-          end
-          return -1
-        end
+    private const string Defer = LeaseFence.Lua + """
+        if taken_over(KEYS[1], KEYS[3], KEYS[2], ARGV[1], ARGV[3], ARGV[2]) then return -1 end
         redis.call('ZREM', KEYS[1], ARGV[1])
         if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) end
         return 1

@@ -162,16 +162,8 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         }
 
         return Db.ScriptEvaluateAsync(
-            """
-            local held = redis.call('ZSCORE', KEYS[2], ARGV[1])
-            if not held or tonumber(held) ~= tonumber(ARGV[4]) then
-              -- Taken over by another replica: that claim is left alone; the contact goes again once it is done.
-              if redis.call('EXISTS', KEYS[1]) == 1 then
-                redis.call('HINCRBY', KEYS[1], 'force', 1)
-                redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1])
-              end
-              return -1
-            end
+            LeaseFence.Lua + """
+            if taken_over(KEYS[2], KEYS[1], KEYS[3], ARGV[1], ARGV[4], ARGV[2]) then return -1 end
             redis.call('ZREM', KEYS[2], ARGV[1])
             if redis.call('EXISTS', KEYS[1]) == 0 then
               -- A lead merged into a customer meanwhile: events it still holds go to the customer on its next claim (complete.lua).
