@@ -46,14 +46,11 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
             """{"ts":"2024-06-03T10:00:00Z","event":"New Customer Signup","customer":{"id":"7","email":"ann@example.org","last_name":"Lee"},"attrs":{"status":"Active"}}""",
         ];
 
-        await service.ShipAsync(ServiceHarness.Batch(Batched, "live", 0, 1, live));
-        await service.ShipAsync(ServiceHarness.Batch(Batched, "archive", 0, 1, archive));
+        var (expected, diff) = await ShipFilesInTurnAsync(eventOrder: false, live, archive);
 
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
-        var expected = ContractOracle.Compute([.. live, .. archive], Batched, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
         var contact = Assert.Single(expected.Contacts);
         Assert.Equal(("7", "Ann", "555-0100", 2), (contact.CustomerId, contact.FirstName, contact.Phone, contact.Events.Count));
-        Assert.Empty(await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder: false));
+        Assert.Empty(diff);
     }
 
     [Fact]
@@ -71,14 +68,11 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
             """{"ts":"2024-06-01T10:00:00Z","event":"Submitted Contact Form","contact":{"email":"ann@example.org","first_name":"Ann","phone":"555-0100"},"data":{"subject":"hi"}}""",
         ];
 
-        await service.ShipAsync(ServiceHarness.Batch(Batched, "live", 0, 1, live));
-        await service.ShipAsync(ServiceHarness.Batch(Batched, "archive", 0, 1, archive));
+        var (expected, diff) = await ShipFilesInTurnAsync(eventOrder: false, live, archive);
 
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
-        var expected = ContractOracle.Compute([.. live, .. archive], Batched, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
         var contact = Assert.Single(expected.Contacts);
         Assert.Equal(("7", "Ann", "555-0100", 2), (contact.CustomerId, contact.FirstName, contact.Phone, contact.Events.Count));
-        Assert.Empty(await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder: false));
+        Assert.Empty(diff);
     }
 
     [Fact]
@@ -93,13 +87,10 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
         ];
         string[] archive = ["""{"ts":"2024-06-05T10:00:00Z","event":"Submitted Contact Form","contact":{"email":"ann@example.org","phone":"555-0100"}}"""];
 
-        await service.ShipAsync(ServiceHarness.Batch(Batched, "live", 0, 1, live));
-        await service.ShipAsync(ServiceHarness.Batch(Batched, "archive", 0, 1, archive));
+        var (expected, diff) = await ShipFilesInTurnAsync(eventOrder: true, live, archive);
 
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
-        var expected = ContractOracle.Compute([.. live, .. archive], Batched, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
         Assert.Equal(("7", "555-0100"), (Assert.Single(expected.Contacts).CustomerId, expected.Contacts[0].Phone));
-        Assert.Empty(await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder: true));
+        Assert.Empty(diff);
     }
 
     [Fact]
@@ -113,12 +104,24 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
             """{"ts":"2024-06-10T10:00:00Z","event":"Submitted Contact Form","contact":{"email":"ann@example.org","first_name":"Annie"}}""",
         ];
 
-        await service.ShipAsync(ServiceHarness.Batch(Batched, "live", 0, 1, lines));
+        var (expected, diff) = await ShipFilesInTurnAsync(eventOrder: true, lines);
+
+        Assert.Equal(2, expected.Contacts.Count);
+        Assert.Empty(diff);
+    }
+
+    /// <summary>Ships each file whole, in turn (the first as the live file, the rest as archives shipped after it),
+    /// and returns what the contract says of all their lines together and how the folded state differs from it.</summary>
+    private async Task<(ExpectedAccount Expected, List<string> Diff)> ShipFilesInTurnAsync(bool eventOrder, params string[][] files)
+    {
+        for (var f = 0; f < files.Length; f++)
+        {
+            await service.ShipAsync(ServiceHarness.Batch(Batched, f == 0 ? "live" : "archive", 0, 1, files[f]));
+        }
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
-        var expected = ContractOracle.Compute(lines, Batched, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
-        Assert.Equal(2, expected.Contacts.Count);
-        Assert.Empty(await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder: true));
+        var expected = ContractOracle.Compute([.. files.SelectMany(static f => f)], Batched, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
+        return (expected, await FoldOracleCheck.DiffAsync(redis.GetDatabase(), Batched, expected, eventOrder));
     }
 
     private async Task<List<BatchAck>> ShipAsync(string tenant, string[] lines, int size)
