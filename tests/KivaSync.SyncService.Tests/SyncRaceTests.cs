@@ -144,16 +144,33 @@ public sealed class SyncRaceTests : IAsyncLifetime
     private static RequestGate ContactSyncGate() =>
         new(r => r.Method == HttpMethod.Post && r.RequestUri!.AbsolutePath.EndsWith("/contact/sync", StringComparison.Ordinal));
 
+    /// <summary>Starts a service whose AC contact/sync requests wait at a gate, ships customer 1 as Active, claims it
+    /// at <paramref name="claimedAt"/> (past the debounce) and starts its sync: returns once that sync's request is held at the gate.</summary>
+    private async Task<(ServiceHarness Service, RequestGate Gate, Task Slow)> StartSyncHeldAtAcAsync(long claimedAt)
+    {
+        var gate = ContactSyncGate();
+        var service = await StartServiceAsync(gate);
+        try
+        {
+            await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Customer("2024-06-03T10:00:00Z", "Active")));
+            Assert.Equal(["c:1"], await ClaimAsync(service, claimedAt));
+            var slow = SyncAsync(service, "c:1", claimedAt);
+            await gate.Reached;
+            return (service, gate, slow);
+        }
+        catch
+        {
+            await service.DisposeAsync();
+            throw;
+        }
+    }
+
     [Fact]
     public async Task Complete_ClaimTakenOverWhileAcWasSlow_LateCompletionLeavesTheNewHoldersClaim()
     {
-        var gate = ContactSyncGate();
-        await using var service = await StartServiceAsync(gate);
-        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Customer("2024-06-03T10:00:00Z", "Active")));
         var first = Later;
-        Assert.Equal(["c:1"], await ClaimAsync(service, first));
-        var slow = SyncAsync(service, "c:1", first);
-        await gate.Reached;
+        var (service, gate, slow) = await StartSyncHeldAtAcAsync(first);
+        await using var _ = service;
 
         // The lease runs out while AC is slow: another replica takes the contact over, and a new entry queues it again.
         var takeover = first + (long)Lease.TotalMilliseconds + 1;
@@ -172,13 +189,9 @@ public sealed class SyncRaceTests : IAsyncLifetime
     [Fact]
     public async Task Complete_TakenOverClaimsRequestLandsAfterTheNewHolders_ContactSentAgainWithItsNewestState()
     {
-        var gate = ContactSyncGate();
-        await using var service = await StartServiceAsync(gate);
-        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Customer("2024-06-03T10:00:00Z", "Active")));
         var first = Later;
-        Assert.Equal(["c:1"], await ClaimAsync(service, first));
-        var slow = SyncAsync(service, "c:1", first);
-        await gate.Reached;
+        var (service, gate, slow) = await StartSyncHeldAtAcAsync(first);
+        await using var _ = service;
 
         // The slow worker read "Active"; "Stopped" arrives; the lease runs out and another replica syncs "Stopped" in full.
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2, Customer("2024-06-04T10:00:00Z", "Stopped")));
@@ -203,6 +216,7 @@ public sealed class SyncRaceTests : IAsyncLifetime
         var gate = ContactSyncGate();
         await using var service = await StartServiceAsync(gate, lease: lease);
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Customer("2024-06-03T10:00:00Z", "Active")));
+        // Claimed now, after the ship: a contact becomes claimable only once it has been dirty for the debounce.
         var claimedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Assert.Equal(["c:1"], await ClaimAsync(service, claimedAt, lease));
         var slow = SyncAsync(service, "c:1", claimedAt, lease);
