@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -60,11 +61,16 @@ public static class SystemLogParser
         MaxDepth = MaxLineBytes,
     };
 
+    /// <summary>How far after the time a line is processed its "ts" may be: more is a clock error (invalid_ts).</summary>
+    public static readonly TimeSpan MaxTsAhead = TimeSpan.FromHours(24);
+
     /// <summary>
     /// Parses <paramref name="line"/> (its line ending removed; a trailing '\r' is tolerated).
     /// Invalid UTF-8 is read as U+FFFD. Lines without a "tenant" key belong to <paramref name="defaultTenant"/>.
+    /// <paramref name="now"/> is the time the line is processed: a "ts" more than <see cref="MaxTsAhead"/>
+    /// after it is invalid_ts.
     /// </summary>
-    public static ParseOutcome Parse(ReadOnlySpan<byte> line, string defaultTenant)
+    public static ParseOutcome Parse(ReadOnlySpan<byte> line, string defaultTenant, DateTimeOffset now)
     {
         if (line.Length > 0 && line[^1] == (byte)'\r')
         {
@@ -87,7 +93,7 @@ public static class SystemLogParser
             line = line[3..];
         }
 
-        return Utf8Repair.IsValid(line) ? ParseJson(line, defaultTenant) : ParseJson(Utf8Repair.Repair(line), defaultTenant);
+        return Utf8Repair.IsValid(line) ? ParseJson(line, defaultTenant, now) : ParseJson(Utf8Repair.Repair(line), defaultTenant, now);
     }
 
     /// <summary>True when the contract's email rule holds: exactly one '@' between a non-empty local part
@@ -288,7 +294,7 @@ public static class SystemLogParser
         return true;
     }
 
-    private static ParseOutcome ParseJson(ReadOnlySpan<byte> line, string defaultTenant)
+    private static ParseOutcome ParseJson(ReadOnlySpan<byte> line, string defaultTenant, DateTimeOffset now)
     {
         var draft = new Draft();
         try
@@ -315,6 +321,16 @@ public static class SystemLogParser
         if (draft.TsError is not null)
         {
             return Reject(RejectReason.InvalidTs, draft.TsError, tenant, id);
+        }
+
+        // Ticks, not DateTimeOffset arithmetic: "now + 24 h" must not overflow near year 9999.
+        if (draft.Ts.UtcTicks - now.UtcTicks > MaxTsAhead.Ticks)
+        {
+            return Reject(
+                RejectReason.InvalidTs,
+                $"\"ts\" {Truncate(draft.TsText!)} is more than 24 hours after the time the line was processed ({now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}): a clock error",
+                tenant,
+                id);
         }
 
         if (draft.Reason != RejectReason.None)
