@@ -26,6 +26,8 @@ namespace KivaSync.SystemLog;
 /// <item>A leading UTF-8 byte-order mark is skipped; a JSON <c>\uD800</c>-style lone surrogate is read as
 /// U+FFFD, like invalid UTF-8; nesting depth is limited only by the line length.</item>
 /// <item>RFC 3339 leap second <c>:60</c> is accepted as the last tick of second 59.</item>
+/// <item>Offsets up to ±23:59 are accepted, as RFC 3339 allows; one beyond ±14:00 gives a UTC <see cref="LogEntry.Ts"/>.</item>
+/// <item>A <c>ts</c> more than 24 hours after the time the line is processed is invalid_ts; exactly 24 hours is accepted.</item>
 /// <item>Cent amounts and item quantities must be whole JSON numbers (<c>4599</c> or <c>4599.0</c>); an item's
 /// fields are optional (qty 1, price 0, no sku/name/category) but a mistyped one is <c>invalid_entry</c>.</item>
 /// <item>An email is checked exactly as logged: no trimming, so surrounding spaces make it <c>invalid_email</c>.</item>
@@ -38,6 +40,9 @@ public static class SystemLogParser
     public const int MaxLineBytes = 262_144;
 
     private const int MaxEmailLength = 254;
+
+    /// <summary>The largest offset a <see cref="DateTimeOffset"/> can carry.</summary>
+    private static readonly TimeSpan MaxDateTimeOffset = TimeSpan.FromHours(14);
 
     /// <summary>Short unescaped strings (ts, tenant, event, status) are decoded on the stack, not the heap.</summary>
     private const int MaxStackChars = 128;
@@ -239,7 +244,11 @@ public static class SystemLogParser
 
         try
         {
-            value = new DateTimeOffset(year, month, day, hour, minute, second, offset).AddTicks(fractionTicks);
+            // RFC 3339 offsets go to ±23:59, DateTimeOffset's only to ±14:00: beyond that the instant is kept in UTC
+            // (the text as logged is kept in LogEntry.TsText).
+            value = offset.Duration() <= MaxDateTimeOffset
+                ? new DateTimeOffset(year, month, day, hour, minute, second, offset).AddTicks(fractionTicks)
+                : new DateTimeOffset(new DateTime(year, month, day, hour, minute, second) - offset, TimeSpan.Zero).AddTicks(fractionTicks);
             return true;
         }
         catch (ArgumentOutOfRangeException)

@@ -229,6 +229,19 @@ public sealed class ContractOracleTests
     }
 
     [Fact]
+    public void Compute_TsWithAnOffsetBeyond14Hours_AcceptedAtItsInstant()
+    {
+        // RFC 3339 allows offsets up to 23:59; 2024-06-17T20:00+23:00 is 2024-06-16T21:00Z, still week 24.
+        var account = Compute(
+            Signup,
+            """{"ts":"2024-06-17T20:00:00+23:00","customer":{"id":"48214","email":"bob@example.com"},"attrs":{"order":{"week":"2024-W24","state":"open"}}}""");
+
+        Assert.Equal(0, account.RejectedLines);
+        Assert.Equal("2024-W24", account.CurrentWeek);
+        Assert.Equal(ContractOracle.OpenOrder, Assert.Single(account.Contacts).OrderTag);
+    }
+
+    [Fact]
     public void Compute_CustomerWithoutOrderAttr_HasNoOrderTag()
     {
         Assert.Equal(ContractOracle.NoOrder, Assert.Single(Compute(Signup).Contacts).OrderTag);

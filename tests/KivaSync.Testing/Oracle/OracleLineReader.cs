@@ -442,7 +442,9 @@ internal static partial class OracleLineReader
 
         try
         {
-            value = new DateTimeOffset(year, month, day, hour, minute, second, offset).AddTicks(fractionTicks);
+            // The instant in UTC: RFC 3339 allows offsets up to 23:59, more than a DateTimeOffset can carry.
+            var utc = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).AddTicks(fractionTicks).Add(-offset);
+            value = new DateTimeOffset(utc);
             return true;
         }
         catch (ArgumentOutOfRangeException)
