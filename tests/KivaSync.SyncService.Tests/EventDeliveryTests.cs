@@ -3,8 +3,10 @@ using KivaSync.AcEmulator;
 using KivaSync.SyncService.ActiveCampaign;
 using KivaSync.SyncService.Events;
 using KivaSync.SyncService.Telemetry;
+using KivaSync.SyncService.State;
 using KivaSync.Testing.Oracle;
 using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 
 namespace KivaSync.SyncService.Tests;
 
@@ -29,9 +31,10 @@ public sealed class EventDeliveryTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await emulator.DisposeAsync();
 
-    private Task<ServiceHarness> StartServiceAsync() =>
+    private Task<ServiceHarness> StartServiceAsync(int acRetries = 6) =>
         ServiceHarness.StartAsync(Tenant, emulator.ApiUrl(Tenant).ToString(), ApiKey, 50, new Dictionary<string, string?>
         {
+            ["KivaSync:Sync:AcRetries"] = acRetries.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [$"KivaSync:Tenants:{Tenant}:TrackingUrl"] = emulator.TrackingUrl.ToString(),
             [$"KivaSync:Tenants:{Tenant}:TrackingAccountId"] = ActId,
             [$"KivaSync:Tenants:{Tenant}:TrackingKey"] = EventKey,
@@ -122,12 +125,52 @@ public sealed class EventDeliveryTests : IAsyncLifetime
         Assert.Equal((1, 0), (lookups.Delivered, lookups.NotDelivered));
     }
 
+    [Fact]
+    public async Task Sync_LookUpOfALostAnswerFails_EventStaysQueuedAndIsNeverSentBlind()
+    {
+        await using var service = await StartServiceAsync(acRetries: 0);
+        using var lookups = new LookupCounter(service);
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1,
+            Signup("1", "bob@example.com", "2024-06-03T14:22:05Z"),
+            Event("e-0", "1", "bob@example.com", "2024-06-04T09:00:00Z", "Logged in", """{"via":"app"}""")));
+        await EventsAndOrdersTests.WaitForNoPendingWorkAsync(service, "1");
+        bool IsTheLogin(EmulatedEvent e) => e.Name == "Logged in" && e.EventData == """2024-06-04T10:00:00Z {"via":"web"}""";
+
+        // The post's answer is lost and every API call (the look-up) fails while AC is down.
+        account.DropNextEventAnswers = 1;
+        account.FailureRate = 1;
+        account.FaultRetryAfterSeconds = 0;
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2, Event("e-1", "1", "bob@example.com", "2024-06-04T10:00:00Z", "Logged in", """{"via":"web"}""")));
+        await WaitUntilAsync(() => lookups.Failed >= 2, "two failed look-ups");
+
+        var queued = await service.App.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase().ListLengthAsync(new RedisKeys(Tenant).Events("c:1"));
+        Assert.Equal(1, queued);
+        Assert.Single(account.Events(), IsTheLogin);
+        // The first batch's two posts, then the login's post whose answer was lost: nothing sent since.
+        Assert.Equal([200, 200, 0], account.Requests().Where(r => r.Path == "/event").Select(r => r.Status));
+
+        account.FailureRate = 0;
+        await EventsAndOrdersTests.WaitForNoPendingWorkAsync(service, "1");
+
+        Assert.Single(account.Events(), IsTheLogin);
+        Assert.Equal(1, lookups.Delivered);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for " + what);
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Reads kivasync.events.lookups of this service instance by outcome.</summary>
     private sealed class LookupCounter : IDisposable
     {
         private readonly MeterListener listener = new();
-        private long delivered;
-        private long notDelivered;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> counts = new(StringComparer.Ordinal);
 
         public LookupCounter(ServiceHarness service)
         {
@@ -143,22 +186,20 @@ public sealed class EventDeliveryTests : IAsyncLifetime
             {
                 foreach (var tag in tags)
                 {
-                    if (tag.Key == "kivasync.event.lookup" && (string?)tag.Value == "delivered")
+                    if (tag.Key == SyncTelemetry.Tags.Lookup)
                     {
-                        Interlocked.Add(ref delivered, value);
-                    }
-                    else if (tag.Key == "kivasync.event.lookup" && (string?)tag.Value == "not_delivered")
-                    {
-                        Interlocked.Add(ref notDelivered, value);
+                        counts.AddOrUpdate((string)tag.Value!, value, (_, n) => n + value);
                     }
                 }
             });
             listener.Start();
         }
 
-        public long Delivered => Interlocked.Read(ref delivered);
+        public long Delivered => counts.GetValueOrDefault("delivered");
 
-        public long NotDelivered => Interlocked.Read(ref notDelivered);
+        public long NotDelivered => counts.GetValueOrDefault("not_delivered");
+
+        public long Failed => counts.GetValueOrDefault("failed");
 
         public void Dispose() => listener.Dispose();
     }

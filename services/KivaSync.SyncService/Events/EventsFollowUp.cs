@@ -58,6 +58,7 @@ public sealed class EventsFollowUp(
     private async Task DeliverAsync(SyncedContact contact, QueuedEvent e, CancellationToken ct)
     {
         var (tenant, member, acId) = (contact.Tenant, contact.Snapshot.Member, contact.AcId);
+        await setup.EnsureAsync(tenant, contact.Client, e.AcName, ct);
         var inDoubt = !await store.BeginEventPostAsync(tenant, acId, e);
         for (var lostAnswers = 0; ; lostAnswers++)
         {
@@ -115,12 +116,11 @@ public sealed class EventsFollowUp(
         }
     }
 
-    /// <summary>Sends the event; true when AC accepted it, false when AC refused it for good (counted, logged).
-    /// Throws when a later attempt can succeed.</summary>
+    /// <summary>Sends the event (tracking set up for it); true when AC accepted it, false when AC refused it for good
+    /// (counted, logged). Throws when a later attempt can succeed.</summary>
     private async Task<bool> SendAsync(SyncedContact contact, QueuedEvent e, CancellationToken ct)
     {
         var tenant = contact.Tenant;
-        await setup.EnsureAsync(tenant, contact.Client, e.AcName, ct);
         var result = await contact.Client.SendEventAsync(e.AcName, e.Data, contact.AcEmail, ct);
         if (!result.Accepted && IsSetupMissing(result.Message))
         {
