@@ -13,8 +13,9 @@ namespace KivaSync.SyncService.ActiveCampaign;
 
 /// <summary>
 /// A typed client for one tenant's AC account. Every request waits for the tenant's shared budget,
-/// runs in the "ac-api" resilience pipeline (retries 429/503/5xx/timeouts honouring Retry-After),
-/// and a 429/503 pauses the whole tenant, not just this request.
+/// runs in the "ac-api" resilience pipeline (retries 429/503/5xx/timeouts honouring Retry-After; an event post that
+/// may have reached AC is not retried: <see cref="AcOutcomeUnknownException"/>), and a 429/503 pauses the whole
+/// tenant, not just this request.
 /// </summary>
 public sealed partial class AcClient(
     HttpClient http,
