@@ -156,6 +156,25 @@ public sealed class EventDeliveryTests : IAsyncLifetime
         Assert.Equal(1, lookups.Delivered);
     }
 
+    [Fact]
+    public async Task Sync_PostLostTwiceInARow_LookedUpAgainOnTheRetryAndFiledOnce()
+    {
+        await using var service = await StartServiceAsync();
+        using var lookups = new LookupCounter(service);
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, Signup("1", "bob@example.com", "2024-06-03T14:22:05Z")));
+        await EventsAndOrdersTests.WaitForNoPendingWorkAsync(service, "1");
+
+        // Lost, looked up (not there), sent again, lost again: the sync fails; its retry looks it up before sending.
+        account.LoseNextEvents = 2;
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2, Event("e-1", "1", "bob@example.com", "2024-06-04T10:00:00Z", "Made a substitution", """{"from":"Kale"}""")));
+        await EventsAndOrdersTests.WaitForNoPendingWorkAsync(service, "1");
+
+        Assert.Equal(2, account.DroppedEventAnswers);
+        Assert.Single(account.Events(), e => e.Name == "Made a substitution");
+        Assert.Equal([200, 0, 0, 200], account.Requests().Where(r => r.Path == "/event").Select(r => r.Status));
+        Assert.Equal((0, 2), (lookups.Delivered, lookups.NotDelivered));
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
