@@ -158,6 +158,8 @@ public sealed class BoundaryTests
     [InlineData("@example.com")]
     [InlineData("@a.b")]
     [InlineData("a@b@c.d")]
+    [InlineData("@a@b.c")]
+    [InlineData("a.@localhost")]
     public void Parse_EmailWithoutADottedDomainOrLocalPart_InvalidEmailWithTheAddress(string email)
     {
         var outcome = Lines.Parse(Lines.CustomerWithEmail("\"" + email + "\""));
