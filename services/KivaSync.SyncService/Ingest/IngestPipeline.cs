@@ -216,7 +216,8 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
 
         foreach (var line in batch.Lines)
         {
-            if (line.Offset < batch.StartOffset || line.Offset + line.Length > batch.EndOffset)
+            // Compared without adding: offset + length may wrap past 2^64 - 1.
+            if (line.Offset < batch.StartOffset || line.Offset > batch.EndOffset || line.Length > batch.EndOffset - line.Offset)
             {
                 throw GrpcErrors.InvalidArgument("lines.offset", $"line at offset {line.Offset} lies outside the batch's range [{batch.StartOffset}, {batch.EndOffset})");
             }
