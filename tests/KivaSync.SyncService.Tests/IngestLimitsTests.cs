@@ -2,11 +2,12 @@ using System.Globalization;
 using Grpc.Core;
 using KivaSync.Contracts.V1;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 
 namespace KivaSync.SyncService.Tests;
 
 /// <summary>Batches at the service's limits (lines, bytes, source identity, offsets) and what a hostile batch can make Redis hold.</summary>
-public sealed class IngestLimitsTests : IAsyncLifetime
+public sealed class IngestLimitsTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Tenant = "greenleaf";
     // The server's gRPC message limit (Hosting/KivaSyncHostingExtensions.cs) and the defaults of Ingest options.
@@ -56,8 +57,13 @@ public sealed class IngestLimitsTests : IAsyncLifetime
             return WithPath(ServiceHarness.Batch(Tenant, fingerprint, 0, 1, lines), "/" + new string('p', MaxPathBytes - 1));
         }
 
-        var probe = Make(0).CalculateSize();
-        return Make((MaxMessageBytes - (32 * 1024) - probe) / MaxLines);
+        // Twice: varint lengths and offsets grow with the padding.
+        const int Target = MaxMessageBytes - (32 * 1024);
+        var pad = (Target - Make(0).CalculateSize()) / MaxLines;
+        pad += (Target - Make(pad).CalculateSize()) / MaxLines;
+        var batch = Make(pad);
+        Assert.InRange(batch.CalculateSize(), MaxMessageBytes - (64 * 1024), MaxMessageBytes);
+        return batch;
     }
 
     private async Task<long> UsedMemoryAsync()
@@ -109,7 +115,6 @@ public sealed class IngestLimitsTests : IAsyncLifetime
     {
         // As many lines as allowed, padded so the message is just under the server's 16 MiB limit.
         var batch = FullMessage("fp-big", 0, i => i % 4 == 0 ? Noise : BadTs);
-        Assert.InRange(batch.CalculateSize(), MaxMessageBytes - (64 * 1024), MaxMessageBytes);
 
         var first = (await service.ShipAsync(batch)).Single();
         var again = (await service.ShipAsync(batch)).Single();
@@ -182,11 +187,21 @@ public sealed class IngestLimitsTests : IAsyncLifetime
         Assert.Equal(storedBytes, (long)await db.HashGetAsync($"ks:{{{Tenant}}}:meta", "rej_bytes"));
         // Newest first, each record cut to its bound with a marker; the path is cut, not copied whole.
         Assert.All(stored, r => Assert.InRange(((byte[])r!).Length, 1, 1024));
-        Assert.Contains("…", (string)stored[0]!, StringComparison.Ordinal);
+        using (var newest = System.Text.Json.JsonDocument.Parse((string)stored[0]!))
+        {
+            var source = newest.RootElement.GetProperty("source").GetString()!;
+            Assert.EndsWith("…", source, StringComparison.Ordinal);
+            Assert.StartsWith("/ppp", source, StringComparison.Ordinal);
+            Assert.Equal("invalid_ts", newest.RootElement.GetProperty("reason").GetString());
+            // The newest record is the last line of the last batch.
+            Assert.Contains($"yesterday {(Batches * MaxLines) - 1}", newest.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
         var memoryUsage = (long)await db.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0");
         Assert.InRange(memoryUsage, 1, MaxRejectedBytes + (MaxRejectedBytes / 10));
         // Everything the three batches left in Redis: the capped list plus each rejection's identity (kept for good, docs/dedup.md).
         var growth = await UsedMemoryAsync() - before;
+        output.WriteLine($"{Batches} hostile batches: {stored.Length} records kept, {storedBytes} bytes, MEMORY USAGE {memoryUsage}, used_memory growth {growth}");
         Assert.InRange(growth, 1, MaxRejectedBytes + (MaxRejectedBytes / 10) + (Batches * MaxLines * 100L));
     }
 
