@@ -103,7 +103,7 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
             var detail = outcome.Detail;
             if (outcome.Entry is { } entry)
             {
-                IngestScriptEntry.WriteAccepted(group.Args, identity, entry, group.Rules, nowMs);
+                IngestScriptEntry.WriteAccepted(group.Args, identity, entry, group.Rules, nowMs, limits.MaxStoredTextBytes);
             }
             else
             {

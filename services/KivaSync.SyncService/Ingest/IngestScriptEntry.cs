@@ -33,7 +33,8 @@ internal static class IngestScriptEntry
         args.Add(maxRejectedBytes);
     }
 
-    public static void WriteAccepted(List<RedisValue> args, ReadOnlySpan<byte> identity, LogEntry entry, EventRules rules, long nowMs)
+    /// <param name="maxTextBytes">An unknown event's name is kept as a field name: cut to this (<see cref="StoredText.Cut"/>).</param>
+    public static void WriteAccepted(List<RedisValue> args, ReadOnlySpan<byte> identity, LogEntry entry, EventRules rules, long nowMs, int maxTextBytes)
     {
         var windowed = !NeedsLastingIdentity(entry);
         var person = entry.Subject;
@@ -42,7 +43,7 @@ internal static class IngestScriptEntry
         WriteIdentity(args, identity, windowed);
         args.Add(entry.Ts.ToUnixTimeMilliseconds());
         args.Add(entry.Event == EventCatalog.WeeklyCycleCompleted && entry.Week is not null ? entry.Week : "");
-        WriteEventAndOrder(args, entry, rules, nowMs);
+        WriteEventAndOrder(args, entry, rules, nowMs, maxTextBytes);
         var countAt = args.Count;
         args.Add(0);
         if (person is null)
@@ -89,7 +90,7 @@ internal static class IngestScriptEntry
 
     /// <summary>What the script does with the entry's event and paid order; decided here, where the tenant's
     /// rules are, so the script only queues and counts.</summary>
-    private static void WriteEventAndOrder(List<RedisValue> args, LogEntry entry, EventRules rules, long nowMs)
+    private static void WriteEventAndOrder(List<RedisValue> args, LogEntry entry, EventRules rules, long nowMs, int maxTextBytes)
     {
         var live = rules.IsLive(entry, nowMs);
         if (entry.Event is not { } name || name == EventCatalog.WeeklyCycleCompleted)
@@ -98,7 +99,7 @@ internal static class IngestScriptEntry
         }
         else if (!rules.TryGet(name, out var definition))
         {
-            args.Add("!" + name);
+            args.Add("!" + StoredText.Cut(name, maxTextBytes));
         }
         else if (entry.Subject is null)
         {
