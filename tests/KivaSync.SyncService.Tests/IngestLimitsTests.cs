@@ -1,6 +1,7 @@
 using System.Globalization;
 using Grpc.Core;
 using KivaSync.Contracts.V1;
+using KivaSync.SyncService.Ingest;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
@@ -204,6 +205,38 @@ public sealed class IngestLimitsTests(ITestOutputHelper output) : IAsyncLifetime
         var growth = await UsedMemoryAsync() - before;
         output.WriteLine($"{Batches} hostile batches: {stored.Length} records kept, {storedBytes} bytes, MEMORY USAGE {memoryUsage}, used_memory growth {growth}");
         Assert.InRange(growth, 1, MaxRejectedBytes + (MaxRejectedBytes / 10) + (Batches * MaxLines * 150L));
+    }
+
+    [Fact]
+    public async Task Ship_RejectionsOverTheByteBound_OldestDroppedAndAListFromBeforeTheByteCountMeasuredOnce()
+    {
+        await using var small = await ServiceHarness.StartAsync(Tenant, extra: new Dictionary<string, string?>
+        {
+            ["KivaSync:Ingest:MaxRejectedBytes"] = "65536",
+            ["KivaSync:Ingest:MaxRejectedEntries"] = "100000",
+        });
+        await using var smallRedis = await ConnectionMultiplexer.ConnectAsync(small.Redis.ConnectionString);
+        var db = smallRedis.GetDatabase();
+        var key = $"ks:{{{Tenant}}}:rejected";
+        // Records a version without the byte count left (no rej_bytes in meta).
+        await db.ListLeftPushAsync(key, ["{\"legacy\":1}", "{\"legacy\":2}"]);
+
+        var first = (await small.ShipAsync(ServiceHarness.Batch(Tenant, "fp-1", 0, 1, Enumerable.Range(0, 100).Select(i => BadTs(i)).ToArray()))).Single();
+        var afterFirst = await db.ListRangeAsync(key);
+        var second = (await small.ShipAsync(ServiceHarness.Batch(Tenant, "fp-2", 0, 1, Enumerable.Range(100, 1000).Select(i => BadTs(i)).ToArray()))).Single();
+        var afterSecond = await db.ListRangeAsync(key);
+
+        Assert.Equal(100, first.Rejections.Count);
+        Assert.Equal(1000, second.Rejections.Count);
+        // The first batch fits whole with the legacy records, which were counted.
+        Assert.Equal(102, afterFirst.Length);
+        Assert.Equal("{\"legacy\":1}", (string)afterFirst[^1]!);
+        // The second does not: the oldest go, the newest stay, and the count matches the list.
+        var bytes = afterSecond.Sum(r => (long)((byte[])r!).Length);
+        Assert.InRange(bytes, 65536 - StoredText.MaxRecordBytes(256), 65536);
+        Assert.Equal(bytes, (long)await db.HashGetAsync($"ks:{{{Tenant}}}:meta", "rej_bytes"));
+        Assert.Contains("yesterday 1099", (string)afterSecond[0]!, StringComparison.Ordinal);
+        Assert.DoesNotContain(afterSecond, r => ((string)r!).Contains("legacy", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -92,7 +92,7 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
         }
     }
 
-    private Grpc.Core.RpcException Refused(IngestRefusal refusal, string? caller, string? tenant)
+    private RpcException Refused(IngestRefusal refusal, string? caller, string? tenant)
     {
         const string Resend = "nothing from this batch on was acknowledged, resend after the retry delay";
         return refusal switch
