@@ -38,6 +38,29 @@ internal static class RecurringPaymentCheck
         }
     }
 
+    /// <summary>AC's copy (the emulator's) as GraphQL field name → value: only the fields ever sent.</summary>
+    public static Dictionary<string, object?> Fields(KivaSync.AcEmulator.EmulatedRecurringPayment rp)
+    {
+        var all = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["storeRecurringPaymentId"] = rp.StoreRecurringPaymentId,
+            ["storeCustomerId"] = rp.StoreCustomerId,
+            ["email"] = rp.Email,
+            ["normalizedStatus"] = rp.NormalizedStatus,
+            ["storeStatus"] = rp.StoreStatus,
+            ["suppressAutomations"] = rp.SuppressAutomations,
+            ["name"] = rp.Name,
+            ["lineItemNames"] = rp.LineItemNames,
+            ["billingInterval"] = rp.BillingInterval,
+            ["billingIntervalCount"] = rp.BillingIntervalCount,
+            ["nextPaymentDate"] = rp.NextPaymentDate,
+            ["cancelledDate"] = rp.CancelledDate,
+            ["paymentAmount"] = rp.PaymentAmount,
+            ["currency"] = rp.Currency,
+        };
+        return all.Where(f => rp.FieldsSent.Contains(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
+    }
+
     /// <summary>Every difference between what is there (<paramref name="got"/>, null: no recurring payment) and the oracle's.</summary>
     public static IEnumerable<string> Diff(string customerId, ExpectedRecurringPayment? want, IReadOnlyDictionary<string, object?>? got)
     {
