@@ -119,6 +119,9 @@ public sealed class SyncWorkerOptions
     /// <summary>A backfill contact dirty this long is sent even while history still arrives (long histories show progress).</summary>
     public TimeSpan BackfillMaxHold { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long an order from a live entry waits for others to share its GraphQL call (fifty orders a call).</summary>
+    public TimeSpan OrderBatchWindow { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Longest wait before retrying a contact whose sync failed.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 
