@@ -117,6 +117,9 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
         return tx.ExecuteAsync();
     }
 
+    /// <summary>Customers waiting in the order queue.</summary>
+    public Task<long> OrderQueueLengthAsync(string tenant) => Db.SortedSetLengthAsync(new RedisKeys(tenant).OrdersQueue);
+
     /// <summary>Whether a customer waits in the order queue.</summary>
     public async Task<bool> IsQueuedForOrdersAsync(string tenant, string customerId) =>
         (await Db.SortedSetScoreAsync(new RedisKeys(tenant).OrdersQueue, customerId)).HasValue;
