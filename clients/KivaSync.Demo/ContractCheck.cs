@@ -125,13 +125,18 @@ public static class ContractCheck
         return mismatches;
     }
 
-    /// <summary>Each Deep Data order once, with its first source and its latest amounts and items; its
-    /// e-commerce customer keyed by the customer id with the customer's current email.</summary>
+    /// <summary>Each order once, written through GraphQL (none through v3), with the creationSource it was first sent
+    /// with, its latest amounts (currency units) and line items (unit prices), its store dates and status, for the
+    /// e-commerce customer keyed by the customer id, with the customer's current email.</summary>
     public static IReadOnlyList<Mismatch> Orders(ExpectedAccount expected, EmulatedAccount actual)
     {
         var mismatches = new List<Mismatch>();
-        var orders = actual.EcomOrders().GroupBy(o => o.ExternalId).ToDictionary(g => g.Key, g => g.ToList());
-        var customers = actual.EcomCustomers().GroupBy(c => c.Id).ToDictionary(g => g.Key, g => g.First());
+        foreach (var v3 in actual.EcomOrders())
+        {
+            mismatches.Add(new Mismatch(v3.Email, "order " + v3.ExternalId + " written through v3 ecomOrders", null, "present"));
+        }
+
+        var orders = actual.GraphQlOrders().GroupBy(o => o.StoreOrderId).ToDictionary(g => g.Key, g => g.ToList());
         foreach (var want in expected.Orders.Values)
         {
             var key = "order " + want.OrderId;
@@ -143,22 +148,22 @@ public static class ContractCheck
 
             Compare(mismatches, want.Email, key + " count", "1", found.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
             var have = found[0];
-            Compare(mismatches, want.Email, key + " source", Text(want.Source), Text(have.Source));
-            Compare(mismatches, want.Email, key + " total", Text(want.TotalCents), Text(have.TotalPrice));
-            Compare(mismatches, want.Email, key + " currency", want.Currency, have.Currency);
-            Compare(mismatches, want.Email, key + " shipping", Text(want.ShippingCents), Text(have.ShippingAmount));
-            Compare(mismatches, want.Email, key + " tax", Text(want.TaxCents), Text(have.TaxAmount));
-            Compare(mismatches, want.Email, key + " discount", Text(want.DiscountCents), Text(have.DiscountAmount));
-            Compare(mismatches, want.Email, key + " items", Text(want.Items.Count), Text(have.Products.Count));
-            if (customers.TryGetValue(have.CustomerId, out var customer))
-            {
-                Compare(mismatches, want.Email, key + " customer id", want.CustomerId, customer.ExternalId);
-                Compare(mismatches, want.Email, key + " customer email", want.Email.ToLowerInvariant(), customer.Email.ToLowerInvariant());
-            }
-            else
-            {
-                mismatches.Add(new Mismatch(want.Email, key + " e-commerce customer", want.CustomerId, null));
-            }
+            Compare(mismatches, want.Email, key + " creationSource", want.CreationSource, have.CreationSource);
+            Compare(mismatches, want.Email, key + " creationSource changed", want.CreationSource, have.CreationSourcesSent.FirstOrDefault(s => s != want.CreationSource) ?? want.CreationSource);
+            Compare(mismatches, want.Email, key + " orderNumber", want.OrderId, have.OrderNumber);
+            Compare(mismatches, want.Email, key + " finalAmount", Money(want.FinalAmount), Money(have.FinalAmount));
+            Compare(mismatches, want.Email, key + " currency", want.Currency.ToUpperInvariant(), have.Currency);
+            Compare(mismatches, want.Email, key + " shippingAmount", Money(want.ShippingAmount), Money(have.ShippingAmount));
+            Compare(mismatches, want.Email, key + " discountsAmount", Money(want.DiscountsAmount), Money(have.DiscountsAmount));
+            Compare(mismatches, want.Email, key + " normalizedStatus", "COMPLETED", have.NormalizedStatus);
+            Compare(mismatches, want.Email, key + " storeStatus", want.StoreStatus, have.StoreStatus);
+            Compare(mismatches, want.Email, key + " storeCreatedDate", ExpectedOrder.GraphQlDate(want.CreatedAt), have.StoreCreatedDate);
+            Compare(mismatches, want.Email, key + " storeModifiedDate", ExpectedOrder.GraphQlDate(want.ModifiedAt), have.StoreModifiedDate);
+            Compare(mismatches, want.Email, key + " storeCustomerId", want.CustomerId, have.StoreCustomerId);
+            Compare(mismatches, want.Email, key + " email", want.Email.Trim().ToLowerInvariant(), have.Email.Trim().ToLowerInvariant());
+            var wantItems = want.Items.Select(i => $"{i.Name ?? i.Sku}|{i.Qty}|{Money(i.PriceAmount)}|{i.Sku}|{i.Category}");
+            var haveItems = have.LineItems.Select(i => $"{i.Name}|{i.Quantity}|{Money(i.PriceAmount)}|{i.Sku}|{i.Category}");
+            Compare(mismatches, want.Email, key + " lineItems", string.Join("; ", wantItems), string.Join("; ", haveItems));
         }
 
         foreach (var extra in orders.Keys.Where(id => !expected.Orders.ContainsKey(id)))
@@ -168,6 +173,8 @@ public static class ContractCheck
 
         return mismatches;
     }
+
+    private static string? Money(decimal? amount) => amount?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Each expected contact with the AC contact of its email; contacts AC lacks are reported by <see cref="Contacts"/>.</summary>
     private static IEnumerable<(ExpectedContact Want, EmulatedContact Have)> Pairs(ExpectedAccount expected, EmulatedAccount actual)

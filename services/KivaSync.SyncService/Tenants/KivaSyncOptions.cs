@@ -125,6 +125,9 @@ public sealed class SyncWorkerOptions
     /// <summary>Longest a call of fewer than fifty historical recurring payments waits for more to fill it.</summary>
     public TimeSpan RecurringPaymentsBatchWindow { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long an order from a live entry waits for others to share its GraphQL call (fifty orders a call).</summary>
+    public TimeSpan OrderBatchWindow { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Longest wait before retrying a contact whose sync failed.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -292,9 +292,11 @@ public static class ContractOracle
                 if (e.Customer is { Id: { } customerId } && subject is not null)
                 {
                     var items = order.Items.ToList();
-                    var source = orders.TryGetValue(order.Id, out var existing) ? existing.Order.Source : live ? 1 : 0;
+                    var known = orders.TryGetValue(order.Id, out var existing);
+                    var source = known ? existing.Order.Source : live ? 1 : 0;
                     orders[order.Id] = (new ExpectedOrder(order.Id, customerId, subject.Email, source, order.TotalCents, order.Currency,
-                        order.ShippingCents, order.TaxCents, order.DiscountCents, order.Week, items), customerId);
+                        order.ShippingCents, order.TaxCents, order.DiscountCents, order.Week, items,
+                        known ? existing.Order.CreatedAt : e.Ts, e.Ts, e.Event), customerId);
                 }
                 else
                 {

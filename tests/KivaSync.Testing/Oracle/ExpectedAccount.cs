@@ -131,6 +131,9 @@ public sealed record ExpectedEvent(string AcName, string LogName, DateTimeOffset
 /// <param name="Email">The customer's current email.</param>
 /// <param name="Source">0 historical, 1 real time: as first sent, never changed.</param>
 /// <param name="TotalCents">From the latest entry with this order id (as are the other amounts and items).</param>
+/// <param name="CreatedAt">The ts of the order's earliest entry (GraphQL storeCreatedDate).</param>
+/// <param name="ModifiedAt">The ts of its latest entry (storeModifiedDate).</param>
+/// <param name="StoreStatus">The latest entry's event name.</param>
 public sealed record ExpectedOrder(
     string OrderId,
     string CustomerId,
@@ -142,10 +145,33 @@ public sealed record ExpectedOrder(
     long TaxCents,
     long DiscountCents,
     string? Week,
-    IReadOnlyList<ExpectedOrderItem> Items);
+    IReadOnlyList<ExpectedOrderItem> Items,
+    DateTimeOffset CreatedAt = default,
+    DateTimeOffset ModifiedAt = default,
+    string? StoreStatus = null)
+{
+    /// <summary>GraphQL creationSource: HISTORICAL (source 0) or REAL_TIME (source 1).</summary>
+    public string CreationSource => Source == 1 ? "REAL_TIME" : "HISTORICAL";
 
-/// <summary>One order line.</summary>
-public sealed record ExpectedOrderItem(string? Sku, string? Name, long Qty, long PriceCents, string? Category);
+    /// <summary>GraphQL finalAmount: total_cents in currency units.</summary>
+    public decimal FinalAmount => TotalCents / 100m;
+
+    /// <summary>GraphQL shippingAmount in currency units.</summary>
+    public decimal ShippingAmount => ShippingCents / 100m;
+
+    /// <summary>GraphQL discountsAmount in currency units.</summary>
+    public decimal DiscountsAmount => DiscountCents / 100m;
+
+    /// <summary>A time as GraphQL's date: YYYY-MM-DDTHH:MM:SSZ (UTC).</summary>
+    public static string GraphQlDate(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>One order line; <see cref="PriceAmount"/> is its unit price in currency units (GraphQL priceAmount).</summary>
+public sealed record ExpectedOrderItem(string? Sku, string? Name, long Qty, long PriceCents, string? Category)
+{
+    /// <summary>price_cents in currency units.</summary>
+    public decimal PriceAmount => PriceCents / 100m;
+}
 
 /// <summary>A distinct rejected line.</summary>
 /// <param name="Reason">The contract's reason name.</param>

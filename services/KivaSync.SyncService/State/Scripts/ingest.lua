@@ -420,7 +420,9 @@ local function store_order(cid, od, ts, tss)
   local nl = string.find(od, '\n', 2, true)
   local oid = string.sub(od, nl + 1)
   local okey = p .. 'o:' .. cid
-  local v = redis.call('HMGET', okey, 't:' .. oid, 'src:' .. oid)
+  local v = redis.call('HMGET', okey, 't:' .. oid, 'src:' .. oid, 'ct:' .. oid)
+  -- ct: the ts of the order's earliest entry (AC's storeCreatedDate), whatever order the entries arrive in.
+  if not v[3] or ts < tonumber(v[3]) then redis.call('HSET', okey, 'ct:' .. oid, tss) end
   if ts < tonumber(v[1] or '-1') then return end
   if v[2] then
     redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, tss)
