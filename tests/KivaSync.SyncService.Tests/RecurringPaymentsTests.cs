@@ -113,6 +113,14 @@ public sealed class RecurringPaymentsTests : IAsyncLifetime
         Assert.Equal([true, false], one.SuppressAutomationsSent);
         Assert.Equal(("PAUSED", "MONTHLY", 1, (string?)null), (one.NormalizedStatus, one.BillingInterval, one.BillingIntervalCount, one.NextPaymentDate));
         Assert.Equal(1, account.RecurringPayments().Single(r => r.StoreRecurringPaymentId == "2").UpsertCount);
+
+        // GetSyncStatus shows the subscription as sent: status, interval, next payment, nothing pending.
+        await AcSideHelpers.WaitUntilAsync(async () => (await service.Api.GetSyncStatusAsync(new GetSyncStatusRequest { Tenant = Tenant, CustomerId = "1" })).Subscription is { Pending: false },
+            "customer 1's subscription no longer pending");
+        var status = (await service.Api.GetSyncStatusAsync(new GetSyncStatusRequest { Tenant = Tenant, CustomerId = "1" })).Subscription;
+        Assert.Equal(("PAUSED", "Stopped", "MONTHLY", 1u, "", false), (status.Status, status.StoreStatus, status.BillingInterval, status.BillingIntervalCount, status.NextPaymentDate, status.SuppressAutomations));
+        var other = (await service.Api.GetSyncStatusAsync(new GetSyncStatusRequest { Tenant = Tenant, CustomerId = "2" })).Subscription;
+        Assert.Equal(("ACTIVE", "", "every other day"), (other.Status, other.BillingInterval, other.UnreadableSchedule));
     }
 
     [Fact]
