@@ -368,6 +368,7 @@ public sealed class SyncApiService(
 
         if (SubscriberSnapshot.Map(s) is { } rp)
         {
+            var rpPending = long.TryParse(s.Get(ContactSnapshot.Fields.RpVersion), out var rv) && rv > (long.TryParse(s.Get(ContactSnapshot.Fields.RpSentVersion), out var sv) ? sv : 0);
             status.Subscription = new SubscriptionStatus
             {
                 Status = rp.NormalizedStatus,
@@ -376,8 +377,9 @@ public sealed class SyncApiService(
                 BillingIntervalCount = (uint)(rp.BillingIntervalCount.Value ?? 0),
                 NextPaymentDate = rp.NextPaymentDate.Value ?? "",
                 UnreadableSchedule = rp.UnreadableSchedule ?? "",
-                Pending = long.TryParse(s.Get(ContactSnapshot.Fields.RpVersion), out var rv) && rv > (long.TryParse(s.Get(ContactSnapshot.Fields.RpSentVersion), out var sv) ? sv : 0),
-                SuppressAutomations = SubscriberSnapshot.SuppressAutomations(s),
+                Pending = rpPending,
+                // Pending: what the next send carries; else what AC accepted last.
+                SuppressAutomations = rpPending ? SubscriberSnapshot.SuppressAutomations(s) : s.Get(ContactSnapshot.Fields.RpSentSuppress) == "1",
             };
         }
 

@@ -50,6 +50,8 @@ public sealed record ContactSnapshot(string Member, IReadOnlyDictionary<string, 
         public const string RpLiveVersion = "rplv";
         /// <summary>The recurring payment version AC last accepted.</summary>
         public const string RpSentVersion = "rp_sent";
+        /// <summary>The suppressAutomations AC last accepted ("1"/"0").</summary>
+        public const string RpSentSuppress = "rp_sup";
     }
 
     /// <summary>True for a customer ("c:id"), false for a lead ("l:email").</summary>

@@ -12,11 +12,11 @@ public sealed class RecurringPaymentStore(IConnectionMultiplexer redis)
     /// <summary>Dead-letter id prefix: "rp:&lt;customer id&gt;".</summary>
     public const string DeadLetterPrefix = "rp:";
 
-    // KEYS: contact hash, pending set. ARGV: customer id, version sent. AC has that version: it stops waiting unless
+    // KEYS: contact hash, pending set. ARGV: customer id, version sent, suppressAutomations sent (1/0). AC has that version: it stops waiting unless
     // an entry changed it meanwhile (a newer version is sent next round).
     private const string RecordSent = """
         local sent = tonumber(redis.call('HGET', KEYS[1], 'rp_sent') or '0')
-        if tonumber(ARGV[2]) > sent then redis.call('HSET', KEYS[1], 'rp_sent', ARGV[2]) end
+        if tonumber(ARGV[2]) > sent then redis.call('HSET', KEYS[1], 'rp_sent', ARGV[2], 'rp_sup', ARGV[3]) end
         if tonumber(redis.call('HGET', KEYS[1], 'rpv') or '0') <= tonumber(ARGV[2]) then redis.call('SREM', KEYS[2], ARGV[1]) end
         return 1
         """;
@@ -51,10 +51,11 @@ public sealed class RecurringPaymentStore(IConnectionMultiplexer redis)
     }
 
     /// <summary>Records that AC accepted the recurring payment at <paramref name="version"/>.</summary>
-    public Task RecordSentAsync(string tenant, string customerId, long version)
+    public Task RecordSentAsync(string tenant, string customerId, long version, bool suppressAutomations)
     {
         var keys = new RedisKeys(tenant);
-        return Db.ScriptEvaluateAsync(RecordSent, [keys.Contact(RedisKeys.CustomerMember(customerId)), keys.RecurringPaymentsPending], [customerId, version]);
+        return Db.ScriptEvaluateAsync(RecordSent, [keys.Contact(RedisKeys.CustomerMember(customerId)), keys.RecurringPaymentsPending],
+            [customerId, version, suppressAutomations ? 1 : 0]);
     }
 
     /// <summary>Stops waiting for a customer that has no recurring payment (no subscriber, no hash).</summary>

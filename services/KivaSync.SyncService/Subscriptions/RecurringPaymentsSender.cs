@@ -110,7 +110,7 @@ public sealed class RecurringPaymentsSender(
                 var version = Long(snapshot.Get(ContactSnapshot.Fields.RpVersion));
                 if (version <= Long(snapshot.Get(ContactSnapshot.Fields.RpSentVersion)))
                 {
-                    await store.RecordSentAsync(tenant, ids[i], version);
+                    await store.RecordSentAsync(tenant, ids[i], version, SubscriberSnapshot.SuppressAutomations(snapshot));
                     continue;
                 }
 
@@ -144,7 +144,7 @@ public sealed class RecurringPaymentsSender(
                 .Select(d => d[RecurringPaymentStore.DeadLetterPrefix.Length..]).ToHashSet(StringComparer.Ordinal);
             for (var i = 0; i < ready.Count; i++)
             {
-                var (id, _, _, version, email) = ready[i];
+                var (id, _, live, version, email) = ready[i];
                 if (refused.TryGetValue(i, out var no))
                 {
                     Log.RecurringPaymentRefused(logger, tenant, id, no.Reason);
@@ -155,7 +155,7 @@ public sealed class RecurringPaymentsSender(
                 }
                 else
                 {
-                    await store.RecordSentAsync(tenant, id, version);
+                    await store.RecordSentAsync(tenant, id, version, !live);
                     if (wasDead.Contains(id))
                     {
                         await deadLetters.ClearAsync(tenant, RecurringPaymentStore.DeadLetterPrefix + id);
