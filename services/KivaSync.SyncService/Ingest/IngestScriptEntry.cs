@@ -66,6 +66,20 @@ internal static class IngestScriptEntry
         if (entry.Customer is not null && entry.Attrs is { } attrs)
         {
             AddChange(args, ContactSnapshot.Fields.Status, attrs.Status);
+            if (RecurringPaymentMapping.IsSubscriberStatus(attrs.Status.Value))
+            {
+                args.Add(ContactSnapshot.Fields.SubscriberStatus);
+                args.Add(attrs.Status.Value!);
+            }
+
+            if (attrs.Schedule.IsPresent)
+            {
+                args.Add(ContactSnapshot.Fields.BillingInterval);
+                args.Add(attrs.Schedule.Value is { } schedule && RecurringPaymentMapping.ReadSchedule(schedule) is { } interval
+                    ? interval.Interval + " " + interval.Count.ToString(CultureInfo.InvariantCulture)
+                    : "");
+            }
+
             AddChange(args, ContactSnapshot.Fields.NextDelivery, attrs.NextDelivery);
             AddChange(args, ContactSnapshot.Fields.CancelledOn, attrs.CancelledOn);
             AddChange(args, ContactSnapshot.Fields.Schedule, attrs.Schedule);
@@ -83,6 +97,15 @@ internal static class IngestScriptEntry
                 args.Add(ContactSnapshot.Fields.OptIn);
                 args.Add(optIn ? "1" : "0");
             }
+        }
+
+        // The latest Order Completed order's total and currency are the subscription's payment (not gift boxes).
+        if (entry.Customer is not null && entry.Event == EventCatalog.OrderCompleted && entry.Order is { } paid)
+        {
+            args.Add(ContactSnapshot.Fields.PaymentCents);
+            args.Add(paid.TotalCents);
+            args.Add(ContactSnapshot.Fields.PaymentCurrency);
+            args.Add(paid.Currency);
         }
 
         args[countAt] = (args.Count - start) / 2;

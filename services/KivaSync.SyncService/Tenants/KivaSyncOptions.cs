@@ -146,6 +146,15 @@ public sealed class SyncWorkerOptions
     /// <summary>A backfill contact dirty this long is sent even while history still arrives (long histories show progress).</summary>
     public TimeSpan BackfillMaxHold { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How often each tenant's pending recurring payments (subscriptions) are looked at: a live change goes within it.</summary>
+    public TimeSpan RecurringPaymentsPoll { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest a call of fewer than fifty historical recurring payments waits for more to fill it.</summary>
+    public TimeSpan RecurringPaymentsBatchWindow { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an order from a live entry waits for others to share its GraphQL call (fifty orders a call).</summary>
+    public TimeSpan OrderBatchWindow { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Longest wait before retrying a contact whose sync failed.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 

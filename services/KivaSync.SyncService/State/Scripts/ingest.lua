@@ -124,7 +124,7 @@ local function load(key, e)
   local c = cache[key]
   local list
   if not c then
-    list = {'em', 't:em', 'el', 'ix', 'ver', 'last_ts'}
+    list = {'em', 't:em', 'el', 'ix', 'ver', 'last_ts', 'ss', 't:ss'}
     local have = {}
     for j = 1, #list do have[list[j]] = true end
     c = {v = {}, have = have, out = {}, changed = false, maxts = -1, maxtss = nil}
@@ -164,6 +164,14 @@ local function flush(key)
   if not c then return end
   cache[key] = nil
   local out = c.out
+  if c.rp then
+    -- A recurring payment value changed: a new recurring payment version ("rpv"; "rplv" the version of the
+    -- latest live change, so suppressAutomations is rplv <= the version last sent) and, for a subscriber,
+    -- pending in the tenant's "rpp" until AC has it.
+    local rv = redis.call('HINCRBY', key, 'rpv', 1)
+    if c.rplive then out['rplv'] = rv end
+    if c.v['ss'] then redis.call('SADD', p .. 'rpp', string.sub(key, #p + 3)) end
+  end
   if c.changed then
     out['ver'] = num(c.v['ver'], 0) + 1
     if c.maxts > num(c.v['last_ts'], -1) then out['last_ts'] = c.maxtss end
@@ -223,10 +231,23 @@ local function merge_lead(ckey, lead_email_lc)
   queued[lmember] = nil
 end
 
+-- The customer's recurring payment (subscription) reads these fields: a change of one of them is a change of
+-- its values ("bi" is the schedule as the mapping reads it, so a new text that reads the same changes nothing).
+-- Those in rp_only are kept for the recurring payment alone: AC's contact does not show them, so they change no
+-- contact version (no contact request) -- "ss" latest subscriber status, "pa"/"pc" latest Order Completed total/currency.
+local rp_fields = {ss = true, bx = true, bi = true, nd = true, co = true, pa = true, pc = true}
+local rp_only = {ss = true, bi = true, pa = true, pc = true}
+local function rp_changed(c, e)
+  c.rp = true
+  if e.ts >= live_from then c.rplive = true end
+end
+
 -- Per-field last-writer-wins of the entry's carried fields (ARGV e.at .. e.at + 2 * e.np - 1) against
--- the cached values; returns true when a value changed (a replay changes nothing, writes nothing).
+-- the cached values; returns whether a contact value changed (a replay changes nothing, writes nothing)
+-- and whether a recurring payment value changed (also kept in c.rp; c.rplive: by a live entry).
 local function fold_fields(c, e)
   local changed = false
+  local rp = false
   local ts = e.ts
   local v = c.v
   for j = e.at, e.at + 2 * e.np - 1, 2 do
@@ -236,12 +257,14 @@ local function fold_fields(c, e)
     if ts >= old then
       if v[f] ~= val then
         put(c, f, val)
-        changed = true
+        if not rp_only[f] then changed = true end
+        if rp_fields[f] then rp = true end
       end
       if ts > old then put(c, tsf, e.tss) end
     end
   end
-  return changed
+  if rp then rp_changed(c, e) end
+  return changed, rp
 end
 
 -- The email of a contact's own hash; returns whether the value changed and whether ts won.
@@ -254,11 +277,14 @@ local function fold_email(c, e)
   return changed, true
 end
 
--- A changed contact is queued and gets a new version when it is written.
-local function finish(c, member, e, changed)
+-- A changed contact is queued and gets a new version when it is written; a changed recurring payment
+-- (rp) queues the contact too (its follow-up sends it), without a new contact version.
+local function finish(c, member, e, changed, rp)
   if changed then
     c.changed = true
     if e.ts > c.maxts then c.maxts = e.ts; c.maxtss = e.tss end
+    mark_dirty(member, e.ts)
+  elseif rp then
     mark_dirty(member, e.ts)
   end
 end
@@ -284,6 +310,7 @@ local function fold_customer(e)
   local is_new = not c.v['t:em']
   local old_lc = c.v['el']
   local changed, won = fold_email(c, e)
+  local em_changed = changed
   -- ix is set on a customer whose email another customer took over in the email index: only then, for a
   -- new customer or a changed email does the fold look at the index (it saves a read per entry).
   if won and (old_lc ~= lc or c.v['ix']) then
@@ -333,12 +360,15 @@ local function fold_customer(e)
       end
     end
   end
+  -- The recurring payment carries the customer's current email.
+  local rp = em_changed
+  if rp then rp_changed(c, e) end
   if is_new then
     redis.call('SADD', p .. 'customers', e.cid)
     changed = true
   end
-  if fold_fields(c, e) then changed = true end
-  finish(c, member, e, changed)
+  local fchanged, frp = fold_fields(c, e)
+  finish(c, member, e, changed or fchanged, rp or frp)
   return member
 end
 
@@ -394,7 +424,9 @@ local function store_order(cid, od, ts, tss)
   local nl = string.find(od, '\n', 2, true)
   local oid = string.sub(od, nl + 1)
   local okey = p .. 'o:' .. cid
-  local v = redis.call('HMGET', okey, 't:' .. oid, 'src:' .. oid)
+  local v = redis.call('HMGET', okey, 't:' .. oid, 'src:' .. oid, 'ct:' .. oid)
+  -- ct: the ts of the order's earliest entry (AC's storeCreatedDate), whatever order the entries arrive in.
+  if not v[3] or ts < tonumber(v[3]) then redis.call('HSET', okey, 'ct:' .. oid, tss) end
   if ts < tonumber(v[1] or '-1') then return end
   if v[2] then
     redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, tss)
