@@ -24,7 +24,7 @@ namespace KivaSync.SyncService.Ingest;
 /// calling it in batch order makes Redis run the batches in file order on one connection while
 /// their results are still on the way.
 /// </remarks>
-public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, TimeProvider time, SyncTelemetry telemetry)
+public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, TimeProvider time, SyncTelemetry telemetry, StateGuard guard)
 {
     /// <summary>How long identities of entries whose replay is harmless are kept at least (docs/dedup.md);
     /// they are dropped between one and two windows after they were first seen.</summary>
@@ -123,6 +123,12 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         ct.ThrowIfCancellationRequested();
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var windowMs = (long)DedupWindow.TotalMilliseconds;
+        foreach (var group in prepared.Groups)
+        {
+            // Never fold into a Redis that lost the tenant's state: the shipper keeps the batch until it is re-armed.
+            guard.ThrowIfNotIntact(group.Tenant);
+        }
+
         var calls = new Task<int[]>[prepared.Groups.Length];
         for (var g = 0; g < calls.Length; g++)
         {
