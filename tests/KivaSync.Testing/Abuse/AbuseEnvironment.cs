@@ -71,7 +71,10 @@ public sealed class AbuseEnvironment : IAsyncDisposable
     /// the build outputs in this repository (same configuration as the caller), so older builds can be measured too.</summary>
     public static async Task<AbuseEnvironment> StartAsync(string? serviceDll = null, string? emulatorDll = null, CancellationToken ct = default)
     {
-        serviceDll ??= BuildOutput("services/KivaSync.SyncService", "KivaSync.SyncService.dll");
+        // KIVASYNC_ABUSE_SERVICE_DLL runs the CI test against another build (e.g. the pre-fix commit's) too.
+        serviceDll ??= Environment.GetEnvironmentVariable("KIVASYNC_ABUSE_SERVICE_DLL") is { Length: > 0 } configured
+            ? configured
+            : BuildOutput("services/KivaSync.SyncService", "KivaSync.SyncService.dll");
         emulatorDll ??= BuildOutput("tests/KivaSync.AcEmulator", "KivaSync.AcEmulator.dll");
         var redis = await RedisServerProcess.StartAsync(ct: ct);
         var emulatorPort = FreePort.Next();
