@@ -39,7 +39,7 @@ foreach (var step in report.Steps)
 }
 
 Console.WriteLine();
-Console.WriteLine($"ready after: {report.ReadyAfter}; tenant B: {report.TenantBAccepted}/{report.TenantBBatches} batches accepted, {report.TenantBRefused} refused");
+Console.WriteLine($"ready after: {report.ReadyAfter}; tenant B: {report.TenantBAccepted}/{report.TenantBBatches} batches accepted (resent after {report.TenantBRefusedBusy}× RESOURCE_EXHAUSTED, {report.TenantBRefusedUnavailable}× UNAVAILABLE)");
 Console.WriteLine($"Redis used_memory: {AbuseRun.Mib(report.RedisStart)} → {AbuseRun.Mib(report.RedisEnd)} (+{AbuseRun.Mib(report.RedisGrowth)})");
 Console.WriteLine($"service RSS: start {AbuseRun.Mib(report.RssStart)}, peak (VmHWM) {AbuseRun.Mib(report.RssPeak)}, after {idle.TotalSeconds:0} s idle {AbuseRun.Mib(report.RssIdle)}");
 return 0;

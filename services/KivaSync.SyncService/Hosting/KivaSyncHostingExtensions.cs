@@ -36,6 +36,7 @@ public static class KivaSyncHostingExtensions
         services.AddHostedService<SecurityStartupReport>();
 
         services.AddSingleton(TimeProvider.System);
+        services.AddHostedService<MemoryReturn>();
         services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
             var configuration = RedisConfiguration.Parse(sp.GetRequiredService<IOptions<KivaSyncOptions>>().Value.Redis);

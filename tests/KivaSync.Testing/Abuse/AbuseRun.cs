@@ -27,7 +27,8 @@ public sealed record AbuseReport(
     bool ReadyAfter,
     int TenantBBatches,
     int TenantBAccepted,
-    int TenantBRefused,
+    int TenantBRefusedBusy,
+    int TenantBRefusedUnavailable,
     string TenantBFailure)
 {
     public long RedisGrowth => RedisEnd - RedisStart;
@@ -76,7 +77,7 @@ public sealed class AbuseRun(AbuseEnvironment env, AbuseSizes sizes, Action<stri
             await shipping;
         }
 
-        steps.Add(concurrent with { Outcome = concurrent.Outcome + $"; B: {b.Accepted}/{b.Batches} batches accepted, {b.Refused} refused{(b.Failure.Length > 0 ? " (" + b.Failure + ")" : "")}" });
+        steps.Add(concurrent with { Outcome = concurrent.Outcome + $"; B: {b.Accepted}/{b.Batches} batches accepted, refused {b.RefusedBusy}× RESOURCE_EXHAUSTED, {b.RefusedUnavailable}× UNAVAILABLE{(b.Failure.Length > 0 ? " (" + b.Failure + ")" : "")}" });
         steps.Add(await StepAsync($"{sizes.ResyncIds:N0}-id resync", HugeResyncAsync, ct));
         steps.Add(await StepAsync($"{sizes.TestSyncStreams} concurrent {sizes.TestSyncBytes / (1024 * 1024)} MiB TestSync streams", TestSyncFloodAsync, ct));
 
@@ -90,10 +91,10 @@ public sealed class AbuseRun(AbuseEnvironment env, AbuseSizes sizes, Action<stri
 
         var report = new AbuseReport(
             steps, redisStart, await env.RedisUsedMemoryAsync(), rssStart, env.Rss.PeakSinceStart, env.Rss.Current,
-            await env.ReadyAsync(), b.Batches, b.Accepted, b.Refused, b.Failure);
+            await env.ReadyAsync(), b.Batches, b.Accepted, b.RefusedBusy, b.RefusedUnavailable, b.Failure);
         log($"end: ready {report.ReadyAfter}; Redis used_memory {Mib(report.RedisEnd)} (+{Mib(report.RedisGrowth)}); " +
             $"service RSS start {Mib(rssStart)}, peak (VmHWM) {Mib(report.RssPeak)}, after idle {Mib(report.RssIdle)}; " +
-            $"B {b.Accepted}/{b.Batches} accepted, {b.Refused} refused");
+            $"B {b.Accepted}/{b.Batches} accepted, refused {b.RefusedBusy}× RESOURCE_EXHAUSTED and {b.RefusedUnavailable}× UNAVAILABLE before");
         return report;
     }
 
@@ -358,15 +359,22 @@ public sealed class AbuseRun(AbuseEnvironment env, AbuseSizes sizes, Action<stri
         $$$"""{"ts":"2024-06-03T14:{{{second / 60 % 60:D2}}}:{{{second % 60:D2}}}Z","customer":{"id":"{{{id}}}","email":"{{{email}}}"},"attrs":{"status":"Active"}}""";
 }
 
-/// <summary>Tenant B's honest shipper during the concurrent-streams step: 100-line batches on one stream, in order,
-/// counting every batch, acknowledgement and refusal (it resends a refused batch after the retry delay, as the shipper does).</summary>
+/// <summary>Tenant B's honest shipper during the concurrent-streams step: 100-line batches on one stream each, in order.
+/// Like the real shipper it resends a batch refused with RESOURCE_EXHAUSTED or UNAVAILABLE after a short delay (for
+/// up to a minute, also past the step's end: a batch once started is finished), counting every refusal by status.</summary>
 internal sealed class TenantBShipper(AbuseEnvironment env, Action<string> log)
 {
+    private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(1);
+
     public int Batches { get; private set; }
 
     public int Accepted { get; private set; }
 
-    public int Refused { get; private set; }
+    /// <summary>Refusals with RESOURCE_EXHAUSTED: the service's ingest slots were taken (by A).</summary>
+    public int RefusedBusy { get; private set; }
+
+    /// <summary>Refusals with UNAVAILABLE: Redis did not answer in time (queued behind A's scripts).</summary>
+    public int RefusedUnavailable { get; private set; }
 
     public string Failure { get; private set; } = "";
 
@@ -381,11 +389,11 @@ internal sealed class TenantBShipper(AbuseEnvironment env, Action<string> log)
             var lines = Enumerable.Range(0, 100).Select(i => AbuseRun.Customer($"b-{(Batches * 100) + i}", $"b-{(Batches * 100) + i}@example.com", i)).ToArray();
             var batch = AbuseRun.BuildBatch(AbuseEnvironment.TenantB, "fp-b", offset, ++sequence, lines);
             Batches++;
+            var started = DateTime.UtcNow;
             while (true)
             {
                 try
                 {
-                    // A batch once started is finished (not cancelled by the stop): its outcome counts.
                     using var call = client.Ship(AbuseEnvironment.Auth(AbuseEnvironment.TokenB), deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: CancellationToken.None);
                     await call.RequestStream.WriteAsync(batch, CancellationToken.None);
                     await call.RequestStream.CompleteAsync();
@@ -396,15 +404,22 @@ internal sealed class TenantBShipper(AbuseEnvironment env, Action<string> log)
 
                     break;
                 }
-                catch (RpcException e) when (e.StatusCode is StatusCode.ResourceExhausted or StatusCode.Unavailable && !stop.IsCancellationRequested)
+                catch (RpcException e) when (e.StatusCode is StatusCode.ResourceExhausted or StatusCode.Unavailable && DateTime.UtcNow - started < GiveUpAfter)
                 {
-                    Refused++;
+                    if (e.StatusCode == StatusCode.ResourceExhausted)
+                    {
+                        RefusedBusy++;
+                    }
+                    else
+                    {
+                        RefusedUnavailable++;
+                    }
+
                     Failure = e.StatusCode + ": " + e.Status.Detail;
                     await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None);
                 }
                 catch (RpcException e)
                 {
-                    Refused++;
                     Failure = e.StatusCode + ": " + e.Status.Detail;
                     log("B: batch refused for good: " + Failure);
                     return;
