@@ -15,7 +15,7 @@ namespace KivaSync.SyncService.Ingest;
 /// the dedup window), bucket, member, ts (unix ms), week ("" unless a weekly cycle), event, order (both
 /// below), number of field pairs, then for "c" the customer id, for "c"/"l" the email and its lower case ("" when the same),
 /// then the pairs (fn, ln, ph and attribute changes; "" clears).</item>
-/// <item>rejected: "r", bucket, member, reason, detail, offset.</item>
+/// <item>rejected: "r", bucket, member, reason, the record to keep in the tenant's list of rejections (JSON, see <see cref="StoredText.RejectionRecord"/>).</item>
 /// </list>
 /// Event: "" none (or the weekly cycle), "!" + log name for an unknown event, "-" for a historical event
 /// that is not sent, "~" for an event without a customer or contact, else event data + "\n" + AC name (queued as is;
@@ -24,14 +24,17 @@ namespace KivaSync.SyncService.Ingest;
 /// </summary>
 internal static class IngestScriptEntry
 {
-    /// <summary>Arguments before the entries: traceparent ("" none) and source path (after the store's own).</summary>
-    public static void WriteHeader(List<RedisValue> args, string? traceParent, string sourcePath)
+    /// <summary>Arguments before the entries (after the store's own): traceparent ("" none), then the bounds of the
+    /// tenant's list of rejections: most records and most bytes.</summary>
+    public static void WriteHeader(List<RedisValue> args, string? traceParent, int maxRejectedEntries, long maxRejectedBytes)
     {
         args.Add(traceParent ?? "");
-        args.Add(sourcePath);
+        args.Add(maxRejectedEntries);
+        args.Add(maxRejectedBytes);
     }
 
-    public static void WriteAccepted(List<RedisValue> args, ReadOnlySpan<byte> identity, LogEntry entry, EventRules rules, long nowMs)
+    /// <param name="maxTextBytes">An unknown event's name is kept as a field name: cut to this (<see cref="StoredText.Cut"/>).</param>
+    public static void WriteAccepted(List<RedisValue> args, ReadOnlySpan<byte> identity, LogEntry entry, EventRules rules, long nowMs, int maxTextBytes)
     {
         var windowed = !NeedsLastingIdentity(entry);
         var person = entry.Subject;
@@ -40,7 +43,7 @@ internal static class IngestScriptEntry
         WriteIdentity(args, identity, windowed);
         args.Add(entry.Ts.ToUnixTimeMilliseconds());
         args.Add(entry.Event == EventCatalog.WeeklyCycleCompleted && entry.Week is not null ? entry.Week : "");
-        WriteEventAndOrder(args, entry, rules, nowMs);
+        WriteEventAndOrder(args, entry, rules, nowMs, maxTextBytes);
         var countAt = args.Count;
         args.Add(0);
         if (person is null)
@@ -87,7 +90,7 @@ internal static class IngestScriptEntry
 
     /// <summary>What the script does with the entry's event and paid order; decided here, where the tenant's
     /// rules are, so the script only queues and counts.</summary>
-    private static void WriteEventAndOrder(List<RedisValue> args, LogEntry entry, EventRules rules, long nowMs)
+    private static void WriteEventAndOrder(List<RedisValue> args, LogEntry entry, EventRules rules, long nowMs, int maxTextBytes)
     {
         var live = rules.IsLive(entry, nowMs);
         if (entry.Event is not { } name || name == EventCatalog.WeeklyCycleCompleted)
@@ -96,7 +99,7 @@ internal static class IngestScriptEntry
         }
         else if (!rules.TryGet(name, out var definition))
         {
-            args.Add("!" + name);
+            args.Add("!" + StoredText.Cut(name, maxTextBytes));
         }
         else if (entry.Subject is null)
         {
@@ -122,14 +125,13 @@ internal static class IngestScriptEntry
         }
     }
 
-    public static void WriteRejected(List<RedisValue> args, ReadOnlySpan<byte> identity, RejectReason reason, string? detail, ulong offset)
+    public static void WriteRejected(List<RedisValue> args, ReadOnlySpan<byte> identity, RejectReason reason, byte[] record)
     {
         args.Add("r");
         // A rejection is counted once forever: its identity is lasting.
         WriteIdentity(args, identity, windowed: false);
         args.Add(reason.ToContractName());
-        args.Add(detail ?? "");
-        args.Add(offset);
+        args.Add(record);
     }
 
     /// <summary>

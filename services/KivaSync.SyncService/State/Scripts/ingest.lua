@@ -5,9 +5,12 @@
 -- so the whole script runs on one Redis Cluster slot.
 -- ARGV[1] = key prefix "ks:{t}:", ARGV[2] = now (unix ms, for queue scores),
 -- ARGV[3] = the dedup window's generation length in ms (see docs/dedup.md),
--- ARGV[4] = traceparent of the batch ("" none), ARGV[5] = source path (for rejections),
--- ARGV[6..] = the entries, flat (see IngestScriptEntry in C#): no JSON to decode.
+-- ARGV[4] = traceparent of the batch ("" none), ARGV[5] / ARGV[6] = most records / bytes the tenant's list of
+-- rejections keeps, ARGV[7..] = the entries, flat (see IngestScriptEntry in C#): no JSON to decode.
 -- Returns an array with one code per entry: 1 accepted, 2 rejected (first time), 0 duplicate.
+--
+-- A script's writes are not undone when it fails, so nothing here may fail on the batch's size: every
+-- command that takes a batch-sized list of arguments gets it in slices of 1000 (Lua's unpack stops near 8000).
 --
 -- Events are never coalesced: each goes on its contact's queue "ev:<member>", a list in arrival order
 -- (within a file that is ts order); one RPUSH per contact per batch, O(1) however long the queue.
@@ -29,7 +32,8 @@ local nows = ARGV[2] -- as given, for queue scores
 local period = tonumber(ARGV[3])
 local tp = ARGV[4]
 if tp == '' then tp = nil end
-local src = ARGV[5]
+local rej_max_n = tonumber(ARGV[5])
+local rej_max_bytes = tonumber(ARGV[6])
 local meta = KEYS[1]
 local dirty = p .. 'dirty'
 local idx = p .. 'email'
@@ -414,7 +418,7 @@ local e = {}
 local batch_newest = newest
 local reject_counts = {}
 local rejected = {}
-local i = 6
+local i = 7
 local n = #ARGV
 while i <= n do
   local kind = ARGV[i]
@@ -422,12 +426,13 @@ while i <= n do
   if kind == 'r' then
     if fresh then
       reject_counts[ARGV[i + 3]] = (reject_counts[ARGV[i + 3]] or 0) + 1
-      rejected[#rejected + 1] = cjson.encode({reason = ARGV[i + 3], detail = ARGV[i + 4], source = src, offset = tonumber(ARGV[i + 5]), at = now})
+      -- The record comes built and cut to its bound (StoredText.RejectionRecord in C#).
+      rejected[#rejected + 1] = ARGV[i + 4]
       nres = nres + 1; result[nres] = 2
     else
       nres = nres + 1; result[nres] = 0
     end
-    i = i + 6
+    i = i + 5
   else
     local tss = ARGV[i + 3]
     e.ts = tonumber(tss); e.tss = tss; e.cid = nil; e.em = nil; e.el = nil
@@ -497,10 +502,41 @@ end
 if nqueued > 0 then redis.call('HINCRBY', meta, 'ev_queued', nqueued) end
 for name, n in pairs(ev_counts) do redis.call('HINCRBY', meta, name, n) end
 for name, n in pairs(unknown) do redis.call('HINCRBY', p .. 'unknown_events', name, n) end
+-- The latest rejections, newest first, bounded in records and in bytes ("rej_bytes" in meta: the list's bytes).
+-- Only the newest records that fit are pushed; then the oldest go until both bounds hold.
 if #rejected > 0 then
   for reason, n in pairs(reject_counts) do redis.call('HINCRBY', p .. 'rejects', reason, n) end
-  redis.call('LPUSH', p .. 'rejected', unpack(rejected))
-  redis.call('LTRIM', p .. 'rejected', 0, 9999)
+  local rkey = p .. 'rejected'
+  local len = redis.call('LLEN', rkey)
+  local total = tonumber(redis.call('HGET', meta, 'rej_bytes') or '')
+  if len == 0 then
+    total = 0
+  elseif not total then
+    -- A list from before the byte count: measured once, in slices.
+    total = 0
+    for j = 0, len - 1, 100 do
+      for _, r in ipairs(redis.call('LRANGE', rkey, j, j + 99)) do total = total + #r end
+    end
+  end
+  local from = #rejected + 1
+  local added = 0
+  while from > 1 and #rejected - from + 1 < rej_max_n and added + #rejected[from - 1] <= rej_max_bytes do
+    from = from - 1
+    added = added + #rejected[from]
+  end
+  for j = from, #rejected, 1000 do
+    redis.call('LPUSH', rkey, unpack(rejected, j, math.min(j + 999, #rejected)))
+  end
+  len = len + #rejected - from + 1
+  total = total + added
+  while len > 0 and (len > rej_max_n or total > rej_max_bytes) do
+    local old = redis.call('RPOP', rkey)
+    if not old then len = 0; total = 0; break end
+    len = len - 1
+    total = total - #old
+  end
+  if len == 0 then total = 0 end
+  redis.call('HSET', meta, 'rej_bytes', total)
 end
 
 return result
