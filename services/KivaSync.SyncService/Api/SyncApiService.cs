@@ -7,6 +7,7 @@ using KivaSync.SyncService.Events;
 using KivaSync.SyncService.Provisioning;
 using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
+using KivaSync.SyncService.Subscriptions;
 using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SyncService.TestSync;
@@ -24,7 +25,8 @@ public sealed class SyncApiService(
     TenantProvisioner provisioner,
     DeadLetterStore deadLetters,
     AcClientFactory clients,
-    ContactListsStep lists) : SyncApi.SyncApiBase
+    ContactListsStep lists,
+    StateGuard guard) : SyncApi.SyncApiBase
 {
     /// <summary>How often ImportContacts asks AC about a batch at most.</summary>
     private static readonly TimeSpan LongestImportPoll = TimeSpan.FromSeconds(5);
@@ -107,7 +109,15 @@ public sealed class SyncApiService(
 
     /// <inheritdoc />
     public override Task<TenantStatus> GetTenantStatus(GetTenantStatusRequest request, ServerCallContext context) =>
-        statusReader.ReadAsync(request.Tenant, RequireTenant(request.Tenant, context));
+        // Answers while the state is lost: it is where the operator reads that it is.
+        statusReader.ReadAsync(request.Tenant, RequireTenant(request.Tenant, context, stateNeeded: false));
+
+    /// <inheritdoc />
+    public override async Task<AcknowledgeStateLossResponse> AcknowledgeStateLoss(AcknowledgeStateLossRequest request, ServerCallContext context)
+    {
+        RequireTenant(request.Tenant, context, stateNeeded: false);
+        return new AcknowledgeStateLossResponse { Tenant = request.Tenant, WasLost = await guard.AcknowledgeAsync(request.Tenant) };
+    }
 
     /// <inheritdoc />
     public override async Task<ProvisionResponse> Provision(ProvisionRequest request, ServerCallContext context)
@@ -273,7 +283,8 @@ public sealed class SyncApiService(
         }
 
         var first = requestStream.Current;
-        var settings = RequireTenant(first.Tenant, context);
+        // TestSync touches no tenant state.
+        var settings = RequireTenant(first.Tenant, context, stateNeeded: false);
         var caller = CallerAccess.Of(context);
         var runner = new TestSyncRunner(first.Tenant, settings, time.GetUtcNow(), other => tenants.TryGet(other, out _) && caller.Allows(other));
         var chunk = first;
@@ -302,8 +313,8 @@ public sealed class SyncApiService(
     }
 
     /// <summary>Checks the id, then the caller's access (before existence, so a scoped caller learns nothing about
-    /// other tenants), then that the tenant is configured.</summary>
-    private TenantOptions RequireTenant(string tenant, ServerCallContext context)
+    /// other tenants), then that the tenant is configured, then (<paramref name="stateNeeded"/>) that Redis holds its state.</summary>
+    private TenantOptions RequireTenant(string tenant, ServerCallContext context, bool stateNeeded = true)
     {
         if (string.IsNullOrEmpty(tenant) || !SystemLogParser.IsValidTenant(tenant))
         {
@@ -319,6 +330,11 @@ public sealed class SyncApiService(
         if (!tenants.TryGet(tenant, out var settings))
         {
             throw GrpcErrors.NotFound("tenant", tenant, $"tenant \"{tenant}\" is not configured on the sync service");
+        }
+
+        if (stateNeeded)
+        {
+            guard.ThrowIfNotIntact(tenant);
         }
 
         return settings;
@@ -363,6 +379,23 @@ public sealed class SyncApiService(
         if (long.TryParse(s.Get(ContactSnapshot.Fields.LastEntryTs), out var lastTs))
         {
             status.LastEntryTs = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(lastTs));
+        }
+
+        if (SubscriberSnapshot.Map(s) is { } rp)
+        {
+            var rpPending = long.TryParse(s.Get(ContactSnapshot.Fields.RpVersion), out var rv) && rv > (long.TryParse(s.Get(ContactSnapshot.Fields.RpSentVersion), out var sv) ? sv : 0);
+            status.Subscription = new SubscriptionStatus
+            {
+                Status = rp.NormalizedStatus,
+                StoreStatus = rp.StoreStatus,
+                BillingInterval = rp.BillingInterval.Value ?? "",
+                BillingIntervalCount = (uint)(rp.BillingIntervalCount.Value ?? 0),
+                NextPaymentDate = rp.NextPaymentDate.Value ?? "",
+                UnreadableSchedule = rp.UnreadableSchedule ?? "",
+                Pending = rpPending,
+                // Pending: what the next send carries; else what AC accepted last.
+                SuppressAutomations = rpPending ? SubscriberSnapshot.SuppressAutomations(s) : s.Get(ContactSnapshot.Fields.RpSentSuppress) == "1",
+            };
         }
 
         if (s.AcId is { } acId)

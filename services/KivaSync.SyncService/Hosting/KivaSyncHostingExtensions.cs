@@ -9,6 +9,7 @@ using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Sync;
+using KivaSync.SyncService.Subscriptions;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.Tenants;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -36,6 +37,7 @@ public static class KivaSyncHostingExtensions
         services.AddHostedService<SecurityStartupReport>();
 
         services.AddSingleton(TimeProvider.System);
+        services.AddHostedService<MemoryReturn>();
         services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
             var configuration = RedisConfiguration.Parse(sp.GetRequiredService<IOptions<KivaSyncOptions>>().Value.Redis);
@@ -47,6 +49,8 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<SyncTelemetry>();
         services.AddSingleton<TenantRegistry>();
         services.AddSingleton<StateStore>();
+        services.AddSingleton<StateGuard>();
+        services.AddHostedService(sp => sp.GetRequiredService<StateGuard>());
         services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<IngestAdmission>();
@@ -69,6 +73,9 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<ContactSyncer>();
         services.AddKivaSyncEventsAndOrders();
         services.AddHostedService<ContactSyncWorker>();
+        services.AddSingleton<RecurringPaymentStore>();
+        services.AddSingleton<RecurringPaymentsSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<RecurringPaymentsSender>());
         services.AddSingleton<TenantStatusReader>();
         services.AddSingleton<TenantGauges>();
         services.AddHostedService(sp => sp.GetRequiredService<TenantGauges>());
@@ -99,14 +106,25 @@ public static class KivaSyncHostingExtensions
     }
 }
 
-/// <summary>Ready only while Redis answers: without it nothing can be acknowledged.</summary>
-internal sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+/// <summary>Ready only while Redis answers and holds the tenants' state (StateGuard): without it nothing can be acknowledged.</summary>
+internal sealed class RedisHealthCheck(IConnectionMultiplexer redis, StateGuard guard, TenantRegistry tenants) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             await redis.GetDatabase().PingAsync();
+            if (guard.LostTenants() is { Count: > 0 } lost)
+            {
+                return HealthCheckResult.Unhealthy(
+                    $"Redis lost the state of tenant(s) {string.Join(", ", lost)}; to recover: {StateGuard.Recovery}");
+            }
+
+            if (tenants.TenantIds.FirstOrDefault(t => guard.Verdict(t).Condition == StateCondition.Unknown) is { } unverified)
+            {
+                return HealthCheckResult.Unhealthy($"the state of tenant {unverified} in Redis is not verified yet");
+            }
+
             return HealthCheckResult.Healthy();
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
