@@ -259,8 +259,11 @@ public sealed class TestSyncRunner
         return report;
     }
 
+    // Events share the account's budget unless the tenant gave them their own (then the two are spent in parallel).
     private TimeSpan Estimate(ulong contactSide, ulong events) =>
-        TimeSpan.FromSeconds(Math.Max(contactSide / options.RequestsPerSecond, events / options.EventsPerSecond));
+        TimeSpan.FromSeconds(options.EventsPerSecond is { } own
+            ? Math.Max(contactSide / options.RequestsPerSecond, events / own)
+            : (contactSide + events) / options.RequestsPerSecond);
 
     private HashSet<string> AcEventNames() =>
         new(EventRules.For(options).All.Select(static e => e.AcName), StringComparer.OrdinalIgnoreCase);
