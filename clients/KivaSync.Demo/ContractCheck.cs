@@ -62,7 +62,66 @@ public static class ContractCheck
 
     /// <summary>Every difference in the whole account: contacts and fields, list statuses, order tags, events, orders.</summary>
     public static IReadOnlyList<Mismatch> Account(ExpectedAccount expected, EmulatedAccount actual) =>
-        [.. Contacts(expected, actual), .. Lists(expected, actual), .. Tags(expected, actual), .. Events(expected, actual), .. Orders(expected, actual)];
+        [.. Contacts(expected, actual), .. Lists(expected, actual), .. Tags(expected, actual), .. Events(expected, actual), .. Orders(expected, actual),
+         .. RecurringPayments(expected, actual)];
+
+    /// <summary>Each subscriber exactly one recurring payment (keyed by the customer id), every field as the oracle reads the
+    /// mapping: a field never logged never sent, a logged null sent as null; suppressAutomations as last sent.</summary>
+    public static IReadOnlyList<Mismatch> RecurringPayments(ExpectedAccount expected, EmulatedAccount actual)
+    {
+        var mismatches = new List<Mismatch>();
+        var found = actual.RecurringPayments().GroupBy(r => r.StoreRecurringPaymentId).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var want in expected.RecurringPayments.Values)
+        {
+            var key = "recurring payment " + want.Id;
+            if (!found.TryGetValue(want.Id, out var list))
+            {
+                mismatches.Add(new Mismatch(want.Email, key, "present", null));
+                continue;
+            }
+
+            Compare(mismatches, want.Email, key + " count", "1", list.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var have = list[0];
+            var got = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["storeCustomerId"] = have.StoreCustomerId, ["email"] = have.Email.Trim().ToLowerInvariant(),
+                ["normalizedStatus"] = have.NormalizedStatus, ["storeStatus"] = have.StoreStatus, ["suppressAutomations"] = have.SuppressAutomations,
+                ["name"] = have.Name, ["lineItemNames"] = have.LineItemNames, ["billingInterval"] = have.BillingInterval,
+                ["billingIntervalCount"] = have.BillingIntervalCount, ["nextPaymentDate"] = have.NextPaymentDate, ["cancelledDate"] = have.CancelledDate,
+                ["paymentAmount"] = have.PaymentAmount, ["currency"] = have.Currency,
+            };
+            var wanted = new Dictionary<string, object?>(want.Fields, StringComparer.Ordinal)
+            {
+                ["storeCustomerId"] = want.CustomerId, ["email"] = want.Email.Trim().ToLowerInvariant(),
+                ["normalizedStatus"] = want.NormalizedStatus, ["storeStatus"] = want.StoreStatus, ["suppressAutomations"] = want.SuppressAutomations,
+            };
+            foreach (var field in got.Keys)
+            {
+                // AC shows a field never sent like a cleared one: FieldsSent tells them apart.
+                var sent = field is "email" || have.FieldsSent.Contains(field);
+                Compare(mismatches, want.Email, key + " " + field,
+                    wanted.TryGetValue(field, out var w) ? Render(w) : "(never sent)", sent ? Render(got[field]) : "(never sent)");
+            }
+        }
+
+        foreach (var extra in found.Keys.Where(id => !expected.RecurringPayments.ContainsKey(id)))
+        {
+            mismatches.Add(new Mismatch(extra, "recurring payment", null, "present"));
+        }
+
+        return mismatches;
+    }
+
+    private static string Render(object? value) => value switch
+    {
+        null => "null",
+        string s => s,
+        decimal d => d.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
 
     /// <summary>Each contact is subscribed to exactly the lists it belongs to (for the others, never subscribed or unsubscribed).</summary>
     public static IReadOnlyList<Mismatch> Lists(ExpectedAccount expected, EmulatedAccount actual)

@@ -77,6 +77,9 @@ public sealed class AccountEndToEndTests() : WorkDirectoryTest("account-e2e")
         Assert.Empty(account.EcomOrders());
         Assert.DoesNotContain(account.Requests(), r => r.Path.Contains("/ecomOrders", StringComparison.Ordinal) || r.Path.Contains("/ecomCustomers", StringComparison.Ordinal));
         Assert.All(account.GraphQlOrders(), order => Assert.Equal("HISTORICAL", order.CreationSource));
+        // Every subscriber's recurring payment (ContractCheck compares all fields with the oracle), loaded historically.
+        Assert.True(history.RecurringPayments.Count > 100, "the history has subscribers");
+        Assert.All(account.RecurringPayments(), rp => Assert.Equal([true], rp.SuppressAutomationsSent.Distinct()));
 
         // Live: entries stamped now, appended to the live file.
         var customer = history.Contacts.First(c => !c.IsLead && c.Status == "Active");
@@ -102,6 +105,14 @@ public sealed class AccountEndToEndTests() : WorkDirectoryTest("account-e2e")
         await environment.WaitForIdleAsync(TimeSpan.FromMinutes(2));
         var all = ContractOracle.Compute(lines.Concat(liveLines), Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
         Assert.Empty(ContractCheck.Account(all, account));
+        // The live order changed the subscriber's payment: its recurring payment went again, automations on.
+        var subscription = Assert.Single(account.RecurringPayments(), r => r.StoreRecurringPaymentId == customer.CustomerId);
+        Assert.Equal((false, 54.99m), (subscription.SuppressAutomations!.Value, subscription.PaymentAmount!.Value));
+        Assert.False(all.RecurringPayments[customer.CustomerId!].SuppressAutomations);
+        // Only subscribers a live entry changed (the live order's, the corrected order's) fire automations.
+        Assert.Equal(
+            all.RecurringPayments.Values.Where(r => !r.SuppressAutomations).Select(r => r.Id).Order(),
+            account.RecurringPayments().Where(r => r.SuppressAutomations == false).Select(r => r.StoreRecurringPaymentId).Order());
         var liveOrder = Assert.Single(account.GraphQlOrders(), o => o.StoreOrderId == "o-live-1");
         Assert.Equal(("REAL_TIME", 54.99m), (liveOrder.CreationSource, liveOrder.FinalAmount));
         var corrected = Assert.Single(account.GraphQlOrders(), o => o.StoreOrderId == repeated.OrderId);

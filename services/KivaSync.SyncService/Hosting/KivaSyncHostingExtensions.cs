@@ -9,6 +9,7 @@ using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Sync;
+using KivaSync.SyncService.Subscriptions;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.Tenants;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -69,6 +70,9 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<ContactSyncer>();
         services.AddKivaSyncEventsAndOrders();
         services.AddHostedService<ContactSyncWorker>();
+        services.AddSingleton<RecurringPaymentStore>();
+        services.AddSingleton<RecurringPaymentsSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<RecurringPaymentsSender>());
         services.AddSingleton<TenantStatusReader>();
         services.AddSingleton<TenantGauges>();
         services.AddHostedService(sp => sp.GetRequiredService<TenantGauges>());

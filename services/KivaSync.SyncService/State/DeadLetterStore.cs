@@ -137,6 +137,12 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
             Retry,
             [keys.DeadLetters, keys.DeadLetterInfo, keys.Dirty, keys.DirtyLive, keys.Contact(member), keys.Orders(customerId), keys.OrdersPending(customerId)],
             [id, member, nowMs, orderId]);
+        if ((long)result == 1 && id.StartsWith("rp:", StringComparison.Ordinal))
+        {
+            // A recurring payment AC refused waits again with the tenant's others (Subscriptions/RecurringPaymentsSender).
+            await Db.SetAddAsync(keys.RecurringPaymentsPending, id[3..]);
+        }
+
         return (long)result == 1;
     }
 

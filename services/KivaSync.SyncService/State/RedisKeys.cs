@@ -106,6 +106,12 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>A contact's state hash, by member ("c:id" or "l:email").</summary>
     public string Contact(string member) => Prefix + member;
 
+    /// <summary>Customer ids whose recurring payment (subscription) changed since AC last accepted it.</summary>
+    public string RecurringPaymentsPending => Prefix + "rpp";
+
+    /// <summary>Held by the replica sending the tenant's recurring payments (one sender at a time).</summary>
+    public string RecurringPaymentsLock => Prefix + "rpp:lock";
+
     /// <summary>Member name of a customer.</summary>
     public static string CustomerMember(string customerId) => "c:" + customerId;
 

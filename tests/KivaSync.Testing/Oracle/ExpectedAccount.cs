@@ -25,6 +25,9 @@ public sealed record ExpectedAccount
     /// <summary>Deep Data orders by order id (the ecomOrder's external id).</summary>
     public required IReadOnlyDictionary<string, ExpectedOrder> Orders { get; init; }
 
+    /// <summary>Every subscriber's one recurring payment, by storeRecurringPaymentId (= the customer id).</summary>
+    public IReadOnlyDictionary<string, ExpectedRecurringPayment> RecurringPayments { get; init; } = new Dictionary<string, ExpectedRecurringPayment>(StringComparer.Ordinal);
+
     /// <summary>Distinct rejected lines per contract reason name (too_long, invalid_json, ...).</summary>
     public required IReadOnlyDictionary<string, int> RejectedByReason { get; init; }
 
@@ -187,3 +190,24 @@ public sealed record LineVerdict(bool IsBlank, string? Reason, string Tenant, st
     /// <summary>True when the line becomes an entry.</summary>
     public bool IsAccepted => !IsBlank && Reason is null;
 }
+
+/// <summary>One subscriber's AC recurring payment as it must end up.</summary>
+/// <param name="Id">storeRecurringPaymentId: the customer id.</param>
+/// <param name="CustomerId">storeCustomerId: the customer id.</param>
+/// <param name="Email">The customer's current email.</param>
+/// <param name="NormalizedStatus">ACTIVE, PAUSED, CANCELLED or EXPIRED.</param>
+/// <param name="StoreStatus">The latest subscriber status as logged.</param>
+/// <param name="Fields">Exactly the other fields that must be sent, by their GraphQL name, with their value (null: sent as
+/// null, AC clears it): name, lineItemNames (string[]), billingInterval, billingIntervalCount (int), nextPaymentDate,
+/// cancelledDate, paymentAmount (decimal, currency units), currency. A field never logged is not in it.</param>
+/// <param name="SuppressAutomations">True unless a live entry changed one of its values (all lines sent once, at the end).</param>
+/// <param name="UnreadableSchedule">A logged schedule the mapping cannot read (an anomaly), else null.</param>
+public sealed record ExpectedRecurringPayment(
+    string Id,
+    string CustomerId,
+    string Email,
+    string NormalizedStatus,
+    string StoreStatus,
+    IReadOnlyDictionary<string, object?> Fields,
+    bool SuppressAutomations,
+    string? UnreadableSchedule);
