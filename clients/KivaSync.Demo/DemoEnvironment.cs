@@ -114,8 +114,9 @@ public sealed class DemoEnvironment : IAsyncDisposable
             [$"KivaSync:Tenants:{t}:TrackingKey"] = account.TrackingKey,
             [$"KivaSync:Tenants:{t}:TrackingUrl"] = emulator?.TrackingUrl.ToString() ?? "https://trackcmp.net/event",
             [$"KivaSync:Tenants:{t}:RequestsPerSecond"] = settings.RequestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            // The emulator's tracking endpoint has no limit (AC publishes none): events need not wait for AC's 5/s.
-            [$"KivaSync:Tenants:{t}:EventsPerSecond"] = emulator is null ? "5" : "500",
+            // A real account: event posts share its 5/s (EventsPerSecond unset). The emulator's tracking endpoint has no
+            // limit by default, so there events get a budget of their own and need not wait for the API's.
+            [$"KivaSync:Tenants:{t}:EventsPerSecond"] = emulator is null ? "" : "500",
             ["KivaSync:Sync:Debounce"] = "00:00:00.200",
             // One caller (the demo's shipper and its status reads), allowed this tenant only.
             ["KivaSync:Callers:demo:Token"] = token,

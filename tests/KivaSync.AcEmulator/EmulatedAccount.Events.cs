@@ -138,8 +138,18 @@ public sealed partial class EmulatedAccount
         return ApiResult.Created(new JsonObject { ["eventTrackingEvent"] = new JsonObject { ["name"] = name } });
     }
 
+    private bool _eventsCountAgainstApiLimit;
+
+    /// <summary>When true, event posts share the account's API window (RequestsPerSecond): over it they get 429 like any
+    /// API call. AC publishes no limit for tracking; this lets a test hold a client to the contract's default.</summary>
+    public bool EventsCountAgainstApiLimit
+    {
+        get { lock (_gate) { return _eventsCountAgainstApiLimit; } }
+        set { lock (_gate) { _eventsCountAgainstApiLimit = value; } }
+    }
+
     /// <summary>
-    /// Answers one tracking post (form fields already read). Never rate limited; failed only by <see cref="FailNextEvents"/>
+    /// Answers one tracking post (form fields already read). Rate limited only with <see cref="EventsCountAgainstApiLimit"/>; failed only by <see cref="FailNextEvents"/>
     /// (503, not recorded) and left without an answer by <see cref="LoseNextEvents"/> (not recorded),
     /// <see cref="DropNextEventAnswers"/> and <see cref="DropEventAnswersUntil"/> (recorded).
     /// </summary>
@@ -153,7 +163,12 @@ public sealed partial class EmulatedAccount
         {
             at = _time.GetUtcNow();
             latency = _latency;
-            if (_eventFailures > 0)
+            if (_eventsCountAgainstApiLimit && !_apiWindow.TryAcquire(_requestsPerSecond))
+            {
+                _tooManyRequests++;
+                result = ApiResult.Message(StatusCodes.Status429TooManyRequests, "Too many requests: at most " + AcJson.Str(_requestsPerSecond) + " per second", retryAfter: 1);
+            }
+            else if (_eventFailures > 0)
             {
                 _eventFailures--;
                 result = ApiResult.Message(StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable", retryAfter: 1);

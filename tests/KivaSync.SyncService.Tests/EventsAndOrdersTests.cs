@@ -235,7 +235,8 @@ public sealed class EventsAndOrdersTests : IAsyncLifetime
         Assert.Single(account.Connections());
         Assert.DoesNotContain(account.Requests(), r => r.Path.Contains("/ecomOrders", StringComparison.Ordinal) || r.Path.Contains("/ecomCustomers", StringComparison.Ordinal));
         // Both orders in one call; the orders' events are sent too.
-        Assert.Single(account.Requests(), r => r.Path.EndsWith("/ecom/graphql", StringComparison.Ordinal) && r.Status == 200);
+        Assert.Single(account.Requests(), r => r.Path.EndsWith("/ecom/graphql", StringComparison.Ordinal) && r.Status == 200 &&
+                                               r.Body!.Contains("bulkUpsertOrdersAsync", StringComparison.Ordinal));
         Assert.Equal(2, account.Events().Count(e => e.Name == "Order Completed"));
     }
 
@@ -285,12 +286,38 @@ public sealed class EventsAndOrdersTests : IAsyncLifetime
         Assert.Equal(0u, (await service.Api.ListDeadLettersAsync(new ListDeadLettersRequest { Tenant = Tenant })).Total);
     }
 
+    [Fact]
+    public async Task Sync_EventsOnSharedBudgetAtAcsRealFivePerSecond_No429()
+    {
+        // AC's real limit, and event posts counted in the same window (the contract's default reading).
+        account.RequestsPerSecond = 5;
+        account.EventsCountAgainstApiLimit = true;
+        await using var service = await ServiceHarness.StartAsync(Tenant, emulator.ApiUrl(Tenant).ToString(), ApiKey, 5, new Dictionary<string, string?>
+        {
+            [$"KivaSync:Tenants:{Tenant}:TrackingUrl"] = emulator.TrackingUrl.ToString(),
+            [$"KivaSync:Tenants:{Tenant}:TrackingAccountId"] = ActId,
+            [$"KivaSync:Tenants:{Tenant}:TrackingKey"] = EventKey,
+        });
+        var lines = Enumerable.Range(1, 8).SelectMany(i => new[]
+        {
+            Signup(i.ToString(CultureInfo.InvariantCulture), $"c{i}@example.com", "2024-06-03T14:22:05Z"),
+            Event(i.ToString(CultureInfo.InvariantCulture), $"c{i}@example.com", "2024-06-04T07:00:00Z", "Logged in"),
+            Event(i.ToString(CultureInfo.InvariantCulture), $"c{i}@example.com", "2024-06-04T08:00:00Z", "Logged in", "{\"via\":\"app\"}"),
+            Order(i.ToString(CultureInfo.InvariantCulture), $"c{i}@example.com", "2024-06-07T10:00:00Z", "o-" + i, 4599),
+        }).ToArray();
+
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1, lines));
+        await WaitUntilAsync(() => account.Events().Count >= 32 && account.GraphQlOrders().Count == 8);
+
+        Assert.Equal(0, account.TooManyRequestsCount);
+    }
+
     private async Task WaitForGraphQlOrdersAsync(int count) =>
         await WaitUntilAsync(() => account.GraphQlOrders().Count >= count);
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (!condition())
         {
             Assert.True(DateTime.UtcNow < deadline, "timed out waiting for AC");

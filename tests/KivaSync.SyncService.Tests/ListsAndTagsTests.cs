@@ -132,6 +132,26 @@ public sealed class ListsAndTagsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_NeverProvisionedContactTaggedByNameElsewhere_OldOrderTagReplacedNotKept()
+    {
+        // A tenant never provisioned: the contact got "No Order" by name (as a bulk import tags), so the service
+        // has no id for that tag and no association recorded for the contact.
+        await using var service = await StartServiceAsync();
+        var client = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<KivaSync.SyncService.ActiveCampaign.AcClientFactory>(service.App.Services).For(Tenant);
+        var contact = await client.SyncContactAsync(new KivaSync.SyncService.ActiveCampaign.AcContactInput("a@example.com", null, null, null, []), CancellationToken.None);
+        var noOrder = await client.CreateTagAsync("No Order", "", CancellationToken.None);
+        await client.AddContactTagAsync(contact.Id, noOrder.Id, CancellationToken.None);
+
+        await ShipAsync(service,
+            """{"ts":"2024-06-06T23:00:00Z","event":"Weekly cycle completed","week":"2024-W24"}""",
+            """{"ts":"2024-06-06T23:00:01Z","customer":{"id":"1","email":"a@example.com"},"attrs":{"status":"Active","order":{"week":"2024-W24","state":"open"}}}""");
+        await WaitForSyncedAsync(service, Tenant, "1");
+
+        Assert.Equal(["Open Order"], OrderTagsOf(account, "a@example.com"));
+    }
+
+    [Fact]
     public async Task Sync_LeadBecomesCustomer_LeavesLeadsAndGetsAnOrderTag()
     {
         await using var service = await StartServiceAsync();

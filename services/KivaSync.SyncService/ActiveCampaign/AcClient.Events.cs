@@ -62,7 +62,8 @@ public sealed partial class AcClient
 
     /// <summary>
     /// Sends one event to the tenant's tracking URL, form-encoded: actid, key, event (at most 32 characters),
-    /// eventdata, visit = {"email":...}. Uses the tenant's event budget; a 429/503 pauses tracking only.
+    /// eventdata, visit = {"email":...}. Uses the tenant's API budget (a 429/503 pauses the tenant), or its own event
+    /// budget when EventsPerSecond is set (a 429/503 then pauses tracking only).
     /// </summary>
     public async Task<AcEventResult> SendEventAsync(string name, string eventData, string email, CancellationToken ct)
     {
@@ -86,13 +87,19 @@ public sealed partial class AcClient
         return await pipeline.ExecuteAsync(
             async token =>
             {
-                await using var lease = await limiter.AcquireAsync(tenantId, tenant.EventsPerSecond, RateBudget.Events, token);
+                var (budget, rate) = EventBudget;
+                await using var lease = await limiter.AcquireAsync(tenantId, rate, budget, token);
                 using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new FormUrlEncodedContent(form) };
-                var (_, text) = await SendUnrepeatedAsync(request, "POST event", RateBudget.Events, token, ct);
+                var (_, text) = await SendUnrepeatedAsync(request, "POST event", budget, token, ct);
                 return ReadEventResult(text);
             },
             ct);
     }
+
+    /// <summary>Event posts count against the account's API budget (a 429/503 pauses the whole tenant), unless the
+    /// tenant gives tracking a budget of its own (EventsPerSecond, for an account where AC confirmed a separate limit).</summary>
+    private (RateBudget Budget, double Rate) EventBudget =>
+        tenant.EventsPerSecond is { } own ? (RateBudget.Events, own) : (RateBudget.Api, tenant.RequestsPerSecond);
 
     /// <summary>GET /api/3/contacts/{id}/trackingLogs, every page: the events AC filed under the contact (API budget).</summary>
     public async Task<IReadOnlyList<AcTrackingLog>> ListTrackingLogsAsync(string contactId, CancellationToken ct) =>

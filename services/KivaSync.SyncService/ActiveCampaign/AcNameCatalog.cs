@@ -54,6 +54,39 @@ public sealed class AcNameCatalog(IConnectionMultiplexer redis)
         }
     }
 
+    /// <summary>The id of <paramref name="name"/> from memory or Redis, else looked up in AC with <paramref name="find"/>
+    /// (which must not create; a found id is stored). Null when AC has no such object: a name made elsewhere (e.g. a tag
+    /// a bulk import created by name) is found this way, one that does not exist is not made.</summary>
+    public async Task<string?> GetOrFindAsync(string tenant, string kind, string name, Func<CancellationToken, Task<string?>> find, CancellationToken ct)
+    {
+        if (await TryGetAsync(tenant, kind, name) is { } known)
+        {
+            return known;
+        }
+
+        var gate = gates.GetOrAdd((tenant, kind, Normalize(name)), _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (await TryGetAsync(tenant, kind, name) is { } meanwhile)
+            {
+                return meanwhile;
+            }
+
+            var found = await find(ct);
+            if (found is not null)
+            {
+                await SetAsync(tenant, kind, name, found);
+            }
+
+            return found;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>The stored id of a name, or null (no AC request).</summary>
     public async Task<string?> TryGetAsync(string tenant, string kind, string name)
     {

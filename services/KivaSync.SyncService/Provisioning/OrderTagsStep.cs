@@ -45,6 +45,22 @@ public sealed class OrderTagsStep(AcNameCatalog names) : IProvisioningStep
     public Task<AcNamed> GetOrCreateAsync(string tenant, AcClient client, string name, CancellationToken ct) =>
         names.GetOrCreateAsync(tenant, Kind, name, token => FindOrCreateAsync(client, name, token), ct);
 
+    /// <summary>Tag id → name of every order tag the account has, found by name in AC when not known yet (never made):
+    /// what a contact may carry, whoever tagged it (a bulk import tags by name, so its tags' ids are not recorded).</summary>
+    public async Task<IReadOnlyDictionary<string, string>> FindExistingAsync(string tenant, AcClient client, CancellationToken ct)
+    {
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in OrderTags)
+        {
+            if (await names.GetOrFindAsync(tenant, Kind, name, async token => (await client.FindTagAsync(name, token))?.Id, ct) is { } id)
+            {
+                ids[id] = name;
+            }
+        }
+
+        return ids;
+    }
+
     private static async Task<AcNamed> FindOrCreateAsync(AcClient client, string name, CancellationToken ct)
     {
         if (await client.FindTagAsync(name, ct) is { } existing)

@@ -16,8 +16,7 @@ public sealed class ListsAndTagsFollowUp(
     IConnectionMultiplexer redis,
     StateStore store,
     ContactListsStep lists,
-    OrderTagsStep tags,
-    AcNameCatalog names) : IContactFollowUp
+    OrderTagsStep tags) : IContactFollowUp
 {
     /// <summary>Hash field prefix of a list's recorded status ("ls:All").</summary>
     public const string ListField = "ls:";
@@ -169,15 +168,9 @@ public sealed class ListsAndTagsFollowUp(
         else if (!contact.CreatedNow)
         {
             // No association id known (never tagged by us, or tagged by a bulk import, which returns none):
-            // the contact may carry order tags; find their associations.
-            var orderTagIds = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var name in OrderTagsStep.OrderTags)
-            {
-                if (await names.TryGetAsync(contact.Tenant, OrderTagsStep.Kind, name) is { } id)
-                {
-                    orderTagIds[id] = name;
-                }
-            }
+            // the contact may carry any of the four order tags; find their associations. Every order tag the account
+            // has counts, also one made by name elsewhere (a bulk import) whose id was never recorded here.
+            var orderTagIds = await tags.FindExistingAsync(contact.Tenant, client, ct);
 
             if (orderTagIds.Count > 0)
             {

@@ -102,9 +102,11 @@ public sealed class TenantOptions
     /// <summary>An entry older than this when processed is historical.</summary>
     public TimeSpan LiveThreshold { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Event tracking sends per second, a budget of its own (AC publishes no limit for it).</summary>
+    /// <summary>Unset (default): event posts share <see cref="RequestsPerSecond"/>, the account's budget, as AC counts them.
+    /// Set: event tracking gets a budget of its own of this many posts per second (only for an account where AC confirmed
+    /// a separate limit for tracking).</summary>
     [Range(0.1, 10_000)]
-    public double EventsPerSecond { get; set; } = 5;
+    public double? EventsPerSecond { get; set; }
 
     /// <summary>False: historical events are not sent (live ones always are). Live-only events are never sent when historical.</summary>
     public bool SendHistoricalEvents { get; set; } = true;
