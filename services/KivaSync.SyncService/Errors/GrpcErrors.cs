@@ -45,13 +45,16 @@ public static class GrpcErrors
             Details = { Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain }) },
         }.ToRpcException();
 
-    /// <summary>PERMISSION_DENIED: the caller is known but may not do this.</summary>
-    public static RpcException PermissionDenied(string description) =>
+    /// <summary>PERMISSION_DENIED: the caller is known but may not use this tenant.</summary>
+    public static RpcException PermissionDenied(string description) => PermissionDenied("TENANT_NOT_ALLOWED", description);
+
+    /// <summary>PERMISSION_DENIED: the caller is known but may not do this; <paramref name="reason"/> says why (ErrorInfo).</summary>
+    public static RpcException PermissionDenied(string reason, string description) =>
         new Google.Rpc.Status
         {
             Code = (int)Code.PermissionDenied,
             Message = description,
-            Details = { Any.Pack(new ErrorInfo { Reason = "TENANT_NOT_ALLOWED", Domain = Domain }) },
+            Details = { Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain }) },
         }.ToRpcException();
 
     /// <summary>UNAUTHENTICATED: no or wrong credentials. Never put a presented or configured token in <paramref name="description"/>.</summary>
