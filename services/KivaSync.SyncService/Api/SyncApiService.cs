@@ -11,6 +11,7 @@ using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SyncService.TestSync;
 using KivaSync.SystemLog;
+using Microsoft.Extensions.Options;
 
 namespace KivaSync.SyncService.Api;
 
@@ -24,8 +25,11 @@ public sealed class SyncApiService(
     TenantProvisioner provisioner,
     DeadLetterStore deadLetters,
     AcClientFactory clients,
-    ContactListsStep lists) : SyncApi.SyncApiBase
+    ContactListsStep lists,
+    IOptions<KivaSyncOptions> options) : SyncApi.SyncApiBase
 {
+    private readonly ApiOptions limits = options.Value.Api;
+
     /// <summary>How often ImportContacts asks AC about a batch at most.</summary>
     private static readonly TimeSpan LongestImportPoll = TimeSpan.FromSeconds(5);
 
@@ -45,7 +49,8 @@ public sealed class SyncApiService(
         var snapshot = member is null ? null : await store.ReadAsync(request.Tenant, member);
         if (snapshot is null)
         {
-            var key = request.CustomerCase == GetSyncStatusRequest.CustomerOneofCase.CustomerId ? request.CustomerId : request.Email;
+            // Never the whole key: it may be an email (messages are logged) or 20 KiB (too big for a trailer).
+            var key = CallerInput.ForMessage(request.CustomerCase == GetSyncStatusRequest.CustomerOneofCase.CustomerId ? request.CustomerId : request.Email);
             throw GrpcErrors.NotFound("customer", key, $"tenant \"{request.Tenant}\" has no customer or lead \"{key}\" in its log");
         }
 
@@ -59,48 +64,73 @@ public sealed class SyncApiService(
     public override async Task<ForceResyncResponse> ForceResync(ForceResyncRequest request, ServerCallContext context)
     {
         RequireTenant(request.Tenant, context);
+        var ct = context.CancellationToken;
         var response = new ForceResyncResponse();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var members = new HashSet<string>(StringComparer.Ordinal);
         if (request.All)
         {
-            await foreach (var member in store.AllMembersAsync(request.Tenant).WithCancellation(context.CancellationToken))
+            // In slices, so a large tenant is neither held in memory at once nor queued after the caller gave up.
+            var slice = new List<string>(limits.MaxResyncKeys);
+            await foreach (var member in store.AllMembersAsync(request.Tenant).WithCancellation(ct))
+            {
+                slice.Add(member);
+                if (slice.Count == limits.MaxResyncKeys)
+                {
+                    response.Queued += (uint)await store.MarkDirtyAsync(request.Tenant, slice, now, force: true).WaitAsync(ct);
+                    slice.Clear();
+                }
+            }
+
+            ct.ThrowIfCancellationRequested();
+            response.Queued += (uint)await store.MarkDirtyAsync(request.Tenant, slice, now, force: true).WaitAsync(ct);
+            return response;
+        }
+
+        var named = request.CustomerIds.Count + request.Emails.Count;
+        if (named == 0)
+        {
+            throw GrpcErrors.InvalidArgument("customer_ids", "name customers by id or email, or set all");
+        }
+
+        if (named > limits.MaxResyncKeys)
+        {
+            throw GrpcErrors.InvalidArgument("customer_ids",
+                $"{named} customer ids and emails in one call; at most {limits.MaxResyncKeys} (KivaSync:Api:MaxResyncKeys). " +
+                "For a whole tenant set all (kivasync resync --all); else split the list");
+        }
+
+        // One Redis command for all ids and one for all emails, not a round trip each.
+        var members = new HashSet<string>(StringComparer.Ordinal);
+        var ids = request.CustomerIds.Distinct(StringComparer.Ordinal).ToList();
+        var known = await store.CustomersExistAsync(request.Tenant, ids).WaitAsync(ct);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (known[i])
+            {
+                members.Add(RedisKeys.CustomerMember(ids[i]));
+            }
+            else
+            {
+                response.NotFound.Add(CallerInput.Cap(ids[i]));
+            }
+        }
+
+        var emails = request.Emails.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var owners = await store.FindByEmailsAsync(request.Tenant, emails).WaitAsync(ct);
+        for (var i = 0; i < emails.Count; i++)
+        {
+            if (owners[i] is { } member)
             {
                 members.Add(member);
             }
-        }
-        else
-        {
-            if (request.CustomerIds.Count == 0 && request.Emails.Count == 0)
+            else
             {
-                throw GrpcErrors.InvalidArgument("customer_ids", "name customers by id or email, or set all");
-            }
-
-            foreach (var id in request.CustomerIds.Distinct(StringComparer.Ordinal))
-            {
-                if (await store.CustomerExistsAsync(request.Tenant, id))
-                {
-                    members.Add(RedisKeys.CustomerMember(id));
-                }
-                else
-                {
-                    response.NotFound.Add(id);
-                }
-            }
-
-            foreach (var email in request.Emails.Distinct(StringComparer.OrdinalIgnoreCase))
-            {
-                if (await store.FindByEmailAsync(request.Tenant, email) is { } member)
-                {
-                    members.Add(member);
-                }
-                else
-                {
-                    response.NotFound.Add(email);
-                }
+                response.NotFound.Add(CallerInput.Cap(emails[i]));
             }
         }
 
+        // The caller may have given up while Redis answered: queue nothing then.
+        ct.ThrowIfCancellationRequested();
         response.Queued = (uint)await store.MarkDirtyAsync(request.Tenant, members, now, force: true);
         return response;
     }
@@ -153,6 +183,12 @@ public sealed class SyncApiService(
             throw GrpcErrors.InvalidArgument("ids", "name dead letters by id, or set all");
         }
 
+        if (!request.All && request.Ids.Count > limits.MaxResyncKeys)
+        {
+            throw GrpcErrors.InvalidArgument("ids",
+                $"{request.Ids.Count} dead-letter ids in one call; at most {limits.MaxResyncKeys} (KivaSync:Api:MaxResyncKeys). Set all to retry every one");
+        }
+
         var ids = request.All ? await deadLetters.AllIdsAsync(request.Tenant) : [.. request.Ids.Distinct(StringComparer.Ordinal)];
         var response = new RetryDeadLettersResponse();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -164,7 +200,7 @@ public sealed class SyncApiService(
             }
             else
             {
-                response.NotFound.Add(id);
+                response.NotFound.Add(CallerInput.Cap(id));
             }
         }
 
