@@ -26,12 +26,16 @@ public sealed class SyncApiService(
     DeadLetterStore deadLetters,
     AcClientFactory clients,
     ContactListsStep lists,
-    IOptions<KivaSyncOptions> options) : SyncApi.SyncApiBase
+    IOptions<KivaSyncOptions> options,
+    TestSyncAdmission testSyncs) : SyncApi.SyncApiBase
 {
     private readonly ApiOptions limits = options.Value.Api;
 
     /// <summary>How often ImportContacts asks AC about a batch at most.</summary>
     private static readonly TimeSpan LongestImportPoll = TimeSpan.FromSeconds(5);
+
+    /// <summary>A stand-in as long as the longest AC list id (a 64-bit number) when sizing an import row.</summary>
+    private const string LongestListId = "18446744073709551615";
 
     /// <inheritdoc />
     public override async Task<CustomerSyncStatus> GetSyncStatus(GetSyncStatusRequest request, ServerCallContext context)
@@ -225,11 +229,15 @@ public sealed class SyncApiService(
         var ct = context.CancellationToken;
         var response = new ImportContactsResponse();
         var positions = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        var valid = new List<ImportContact>();
+        var maxRowBytes = AcClient.BulkMaxContactBytes(excludeAutomations: false);
+        var bulk = new List<AcBulkContact>();
+        // Every row is checked before anything is made in AC: a bad row is refused alone, with its position.
         for (var i = 0; i < request.Contacts.Count; i++)
         {
             var contact = request.Contacts[i];
             var email = contact.Email.Trim();
+            // Sized with a list id as long as any AC list id (the list is only looked up once every row passed).
+            var row = new AcBulkContact(email, Known(contact.FirstName), Known(contact.LastName), Known(contact.Phone), Subscribe: [LongestListId]);
             string? reason = null;
             if (!SystemLogParser.IsValidEmail(email))
             {
@@ -239,30 +247,37 @@ public sealed class SyncApiService(
             {
                 reason = $"duplicate of contact {first} in this request";
             }
+            else if (ImportRows.FormulaCell(row) is { } cell)
+            {
+                reason = $"{cell} starts with =, +, - or @: a spreadsheet would run it as a formula when the contacts are exported from AC; remove the sign";
+            }
+            else if (AcClient.BulkContactBytes(row) is var size && size > maxRowBytes)
+            {
+                reason = $"the row is {size} bytes; at most {maxRowBytes} fit in one ActiveCampaign bulk import request";
+            }
 
             if (reason is not null)
             {
-                response.Rejected.Add(new ImportRejection { Index = (uint)(i + 1), Email = contact.Email, Reason = reason });
+                response.Rejected.Add(new ImportRejection { Index = (uint)(i + 1), Email = CallerInput.Cap(contact.Email), Reason = reason });
                 continue;
             }
 
             positions[email] = i + 1;
-            valid.Add(contact);
+            bulk.Add(row);
+        }
+
+        if (bulk.Count == 0)
+        {
+            // Nothing to import: no list is made either.
+            return response;
         }
 
         var client = clients.For(request.Tenant);
         var list = await lists.GetOrCreateAsync(request.Tenant, client, listName, ct);
         response.ListId = list.Id;
         response.ListCreated = list.Created;
-        if (valid.Count == 0)
-        {
-            return response;
-        }
-
-        static string? Known(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-        var bulk = valid.Select(c => new AcBulkContact(c.Email.Trim(), Known(c.FirstName), Known(c.LastName), Known(c.Phone), Subscribe: [list.Id])).ToList();
         // Sign-ups: automations (e.g. a welcome series) should run for them.
-        var batchIds = await client.BulkImportAsync(bulk, excludeAutomations: false, ct);
+        var batchIds = await client.BulkImportAsync([.. bulk.Select(c => c with { Subscribe = [list.Id] })], excludeAutomations: false, ct);
         response.BatchIds.AddRange(batchIds);
         foreach (var batchId in batchIds)
         {
@@ -282,6 +297,8 @@ public sealed class SyncApiService(
 
         return response;
     }
+
+    private static string? Known(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     /// <summary>Polls a bulk import batch until AC is done with it (the caller's deadline bounds the wait).</summary>
     private async Task<AcBulkImportInfo> WaitForImportAsync(AcClient client, string batchId, CancellationToken ct)
@@ -303,6 +320,9 @@ public sealed class SyncApiService(
     /// <inheritdoc />
     public override async Task<TestSyncReport> TestSync(IAsyncStreamReader<TestSyncChunk> requestStream, ServerCallContext context)
     {
+        using var slot = testSyncs.TryEnter() ?? throw GrpcErrors.ResourceExhausted("TEST_SYNC_BUSY",
+            $"{limits.MaxConcurrentTestSyncs} test syncs are running on this replica (KivaSync:Api:MaxConcurrentTestSyncs); retry later",
+            limits.TestSyncRetryAfter);
         if (!await requestStream.MoveNext(context.CancellationToken))
         {
             throw GrpcErrors.InvalidArgument("tenant", "the first chunk must name the tenant");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -92,6 +93,8 @@ public static class GrpcErrors
     public static RpcException? FromException(Exception exception) => exception switch
     {
         RpcException => null,
+        InvalidProtocolBufferException or { InnerException: InvalidProtocolBufferException } =>
+            InvalidArgument("message", "a request message is not valid protobuf for this method"),
         AcRequestException { Status: HttpStatusCode.Forbidden } =>
             FailedPrecondition("AC_API_KEY_REFUSED", "ActiveCampaign refused the tenant's API key (403); check the tenant's ApiKey setting"),
         AcRequestException e =>

@@ -12,7 +12,7 @@ namespace KivaSync.SyncService.Security;
 /// which Kubernetes probes call without credentials.
 /// </summary>
 internal sealed class CallerAuthenticationInterceptor(
-    CallerAuthenticator authenticator, SyncTelemetry telemetry, ILogger<CallerAuthenticationInterceptor> logger) : Interceptor
+    CallerAuthenticator authenticator, SyncTelemetry telemetry, RefusalLogThrottle throttle, ILogger<CallerAuthenticationInterceptor> logger) : Interceptor
 {
     private const string HealthServicePrefix = "/grpc.health.v1.Health/";
 
@@ -98,7 +98,12 @@ internal sealed class CallerAuthenticationInterceptor(
         var access = authenticator.Authenticate(context.RequestHeaders.GetValue("authorization"), certificate, out var failure);
         if (access is null)
         {
-            SecurityLog.CallRefused(logger, context.Method, context.Peer, failure);
+            // Anyone can send these: one line a minute, the rest counted in it (and in kivasync.calls.refused).
+            if (throttle.Throttle.ShouldLog(out var leftOut))
+            {
+                SecurityLog.CallRefused(logger, context.Method, context.Peer, failure, leftOut);
+            }
+
             telemetry.CallsRefused.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.GrpcStatus, nameof(StatusCode.Unauthenticated)));
             throw failure switch
             {
