@@ -59,7 +59,13 @@ public sealed class MalformedRequestTests : IAsyncLifetime
     {
         // A message frame (uncompressed, 5 bytes): a field tag whose varint never ends.
         byte[] frame = [0, 0, 0, 0, 5, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(service.Address, method)) { Content = new ByteArrayContent(frame) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(service.Address, method))
+        {
+            Content = new ByteArrayContent(frame),
+            // HTTP/2 with prior knowledge, as a gRPC client speaks to the service's cleartext port.
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
         request.Headers.TryAddWithoutValidation("te", "trailers");
         if (authorized)
@@ -70,6 +76,6 @@ public sealed class MalformedRequestTests : IAsyncLifetime
         using var response = await http.SendAsync(request);
         await response.Content.ReadAsByteArrayAsync();
         return response.TrailingHeaders.TryGetValues("grpc-status", out var trailer) ? trailer.Single()
-            : response.Headers.TryGetValues("grpc-status", out var header) ? header.Single() : null;
+            : response.Headers.TryGetValues("grpc-status", out var header) ? header.Single() : $"HTTP {(int)response.StatusCode}";
     }
 }
