@@ -59,6 +59,13 @@ internal sealed class AcTestClient(AcEmulatorHost host, string account, string? 
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     }
 
+    /// <summary>Posts form fields to the tracking URL and hands back the raw answer (or the transport's exception).</summary>
+    public async Task<HttpResponseMessage> PostTrackingAsync(IEnumerable<KeyValuePair<string, string>> fields)
+    {
+        using var content = new FormUrlEncodedContent(fields);
+        return await _http.PostAsync(host.TrackingUrl, content);
+    }
+
     public static string Json(object value) => JsonSerializer.Serialize(value);
 
     public void Dispose() => _http.Dispose();

@@ -14,6 +14,10 @@ public sealed partial class EmulatedAccount
     private readonly List<EmulatedEvent> _events = [];
     private bool _eventTrackingEnabled;
     private int _eventFailures;
+    private int _dropNextAnswers;
+    private int _loseNextEvents;
+    private DateTimeOffset? _dropAnswersUntil;
+    private int _droppedAnswers;
 
     /// <summary>The next this-many tracking posts are answered 503 with Retry-After and not recorded (fault injection).</summary>
     public int FailNextEvents
@@ -24,6 +28,50 @@ public sealed partial class EmulatedAccount
             ArgumentOutOfRangeException.ThrowIfNegative(value);
             lock (_gate) { _eventFailures = value; }
         }
+    }
+
+    /// <summary>
+    /// The next this-many tracking posts are processed as usual (a valid event is recorded) and then get no answer:
+    /// the connection is aborted, so the client sees a request that was sent and an answer that was lost.
+    /// </summary>
+    public int DropNextEventAnswers
+    {
+        get { lock (_gate) { return _dropNextAnswers; } }
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            lock (_gate) { _dropNextAnswers = value; }
+        }
+    }
+
+    /// <summary>
+    /// Every tracking post received before this time (the account's clock) is processed and then gets no answer,
+    /// like <see cref="DropNextEventAnswers"/>: AC's connection cut for a window. Null (default): no window.
+    /// </summary>
+    public DateTimeOffset? DropEventAnswersUntil
+    {
+        get { lock (_gate) { return _dropAnswersUntil; } }
+        set { lock (_gate) { _dropAnswersUntil = value; } }
+    }
+
+    /// <summary>
+    /// The next this-many tracking posts are lost before AC processes them: nothing recorded, the connection aborted.
+    /// To the client this looks exactly like <see cref="DropNextEventAnswers"/>; only a look-up tells them apart.
+    /// </summary>
+    public int LoseNextEvents
+    {
+        get { lock (_gate) { return _loseNextEvents; } }
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            lock (_gate) { _loseNextEvents = value; }
+        }
+    }
+
+    /// <summary>How many tracking posts got no answer (dropped after or lost before processing).</summary>
+    public int DroppedEventAnswers
+    {
+        get { lock (_gate) { return _droppedAnswers; } }
     }
 
     /// <summary>Whether event tracking is switched on (PUT /api/3/eventTracking).</summary>
@@ -90,12 +138,17 @@ public sealed partial class EmulatedAccount
         return ApiResult.Created(new JsonObject { ["eventTrackingEvent"] = new JsonObject { ["name"] = name } });
     }
 
-    /// <summary>Answers one tracking post (form fields already read). Never rate limited; failed only by <see cref="FailNextEvents"/>.</summary>
+    /// <summary>
+    /// Answers one tracking post (form fields already read). Never rate limited; failed only by <see cref="FailNextEvents"/>
+    /// (503, not recorded) and left without an answer by <see cref="LoseNextEvents"/> (not recorded),
+    /// <see cref="DropNextEventAnswers"/> and <see cref="DropEventAnswersUntil"/> (recorded).
+    /// </summary>
     internal async Task HandleEventAsync(HttpContext context, IFormCollection form)
     {
-        ApiResult result;
+        ApiResult? result = null;
         DateTimeOffset at;
         TimeSpan latency;
+        var drop = false;
         lock (_gate)
         {
             at = _time.GetUtcNow();
@@ -105,9 +158,28 @@ public sealed partial class EmulatedAccount
                 _eventFailures--;
                 result = ApiResult.Message(StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable", retryAfter: 1);
             }
+            else if (_loseNextEvents > 0)
+            {
+                _loseNextEvents--;
+                drop = true;
+            }
             else
             {
                 result = TrackEvent(form, at);
+                if (_dropNextAnswers > 0)
+                {
+                    _dropNextAnswers--;
+                    drop = true;
+                }
+                else
+                {
+                    drop = at < _dropAnswersUntil;
+                }
+            }
+
+            if (drop)
+            {
+                _droppedAnswers++;
             }
         }
 
@@ -116,9 +188,29 @@ public sealed partial class EmulatedAccount
             await Task.Delay(latency, context.RequestAborted);
         }
 
-        Record(context.Request.Method, "/event", context.Request.QueryString.Value ?? "", result.Status, at, body: null);
-        await WriteAsync(context, result);
+        Record(context.Request.Method, "/event", context.Request.QueryString.Value ?? "", drop ? 0 : result!.Status, at, body: null);
+        if (drop)
+        {
+            // No status line, no byte: the client cannot tell whether the event was filed.
+            context.Abort();
+            return;
+        }
+
+        await WriteAsync(context, result!);
     }
+
+    /// <summary>GET contacts/{id}/trackingLogs: the events filed under the contact, oldest first, paged (limit/offset).</summary>
+    private ApiResult TrackingLogsOf(string contactId, IQueryCollection q) =>
+        _contactsById.ContainsKey(contactId)
+            ? ApiResult.Ok(AcJson.Page(_events.Where(e => e.ContactId == contactId).ToList(), q, "trackingLogs", e => new JsonObject
+            {
+                ["contact"] = e.ContactId,
+                ["type"] = e.Name,
+                ["value"] = e.EventData,
+                ["tstamp"] = AcJson.Stamp(e.ReceivedAt),
+                ["id"] = e.Id,
+            }))
+            : ApiResult.NotFound("Subscriber", contactId);
 
     internal static ApiResult EventRefused(string message) =>
         ApiResult.Ok(new JsonObject { ["success"] = 0, ["message"] = message });
@@ -173,7 +265,7 @@ public sealed partial class EmulatedAccount
         }
 
         var data = form.TryGetValue("eventdata", out var eventData) ? eventData.ToString() : null;
-        _events.Add(new EmulatedEvent(registered, email, data, at, contact.Id));
+        _events.Add(new EmulatedEvent(registered, email, data, at, contact.Id, NextId()));
         return ApiResult.Ok(new JsonObject { ["success"] = 1, ["message"] = "Event spawned" });
     }
 }

@@ -242,6 +242,7 @@ public sealed partial class EmulatedAccount
             _ when get && Is(r, "contacts", "*", "contactLists") => ContactListsOf(id),
             _ when get && Is(r, "contacts", "*", "contactTags") => ContactTagsOf(id),
             _ when get && Is(r, "contacts", "*", "fieldValues") => FieldValuesOf(id),
+            _ when get && Is(r, "contacts", "*", "trackingLogs") => TrackingLogsOf(id, q),
             _ when get && Is(r, "fields") => ListFields(q),
             _ when post && Is(r, "fields") => CreateField(root),
             _ when get && Is(r, "fields", "*") => GetField(id),

@@ -41,8 +41,8 @@ public sealed record EmulatedTag(string Id, string Name, string TagType, string 
 /// <summary>A tag on a contact; Id is the association id (what DELETE contactTags/{id} takes).</summary>
 public sealed record EmulatedContactTag(string Id, string ContactId, string TagId, DateTimeOffset CreatedAt);
 
-/// <summary>A tracked event AC accepted.</summary>
-public sealed record EmulatedEvent(string Name, string Email, string? EventData, DateTimeOffset ReceivedAt, string ContactId);
+/// <summary>A tracked event AC accepted; Id is its tracking log id (GET contacts/{id}/trackingLogs).</summary>
+public sealed record EmulatedEvent(string Name, string Email, string? EventData, DateTimeOffset ReceivedAt, string ContactId, string Id);
 
 /// <summary>A Deep Data connection.</summary>
 public sealed record EmulatedConnection(string Id, string Service, string ExternalId, string Name, string LogoUrl, string LinkUrl);
@@ -94,7 +94,8 @@ public sealed record EmulatedBulkImport(
     DateTimeOffset? CompletedAt);
 
 /// <summary>
-/// One request the account received (API calls incl. 403/429/503, and event-tracking posts).
+/// One request the account received (API calls incl. 403/429/503, and event-tracking posts). Status 0: no answer,
+/// the connection was dropped (<see cref="EmulatedAccount.DropNextEventAnswers"/> and its siblings).
 /// Path is what follows the account prefix ("/api/3/contact/sync") or "/event". Body is the
 /// request body of API calls (null for event posts, whose key is a secret).
 /// </summary>

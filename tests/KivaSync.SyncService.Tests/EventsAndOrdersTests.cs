@@ -331,7 +331,7 @@ public sealed class EventsAndOrdersTests : IAsyncLifetime
         Assert.Equal(1, figures.WithoutContact);
     }
 
-    private static async Task WaitForNoPendingWorkAsync(ServiceHarness service, string customerId)
+    internal static async Task WaitForNoPendingWorkAsync(ServiceHarness service, string customerId)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)

@@ -76,6 +76,7 @@ public sealed class AcCircuitBreakers(
                 // Retry-After pause already slows the tenant; other integrations on the account cause those too).
                 ShouldHandle = new PredicateBuilder()
                     .Handle<AcTransientException>(e => e.Status != System.Net.HttpStatusCode.TooManyRequests)
+                    .Handle<AcOutcomeUnknownException>()
                     .Handle<HttpRequestException>()
                     .Handle<TimeoutRejectedException>(),
                 FailureRatio = breaker.FailureRatio,

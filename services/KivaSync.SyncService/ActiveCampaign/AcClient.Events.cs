@@ -11,6 +11,11 @@ namespace KivaSync.SyncService.ActiveCampaign;
 /// <param name="Message">AC's message (e.g. "Event name is not registered").</param>
 public sealed record AcEventResult(bool Accepted, string Message);
 
+/// <summary>One event AC filed under a contact (GET contacts/{id}/trackingLogs).</summary>
+/// <param name="Type">The event name.</param>
+/// <param name="Value">The event data as AC stored it.</param>
+public sealed record AcTrackingLog(string Type, string? Value);
+
 // Event tracking: the API switch and registered names (API budget), and the tracking posts (own budget).
 public sealed partial class AcClient
 {
@@ -83,10 +88,36 @@ public sealed partial class AcClient
             {
                 await using var lease = await limiter.AcquireAsync(tenantId, tenant.EventsPerSecond, RateBudget.Events, token);
                 using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new FormUrlEncodedContent(form) };
-                var (_, text) = await SendCheckedAsync(request, "POST event", RateBudget.Events, token);
+                var (_, text) = await SendUnrepeatedAsync(request, "POST event", RateBudget.Events, token, ct);
                 return ReadEventResult(text);
             },
             ct);
+    }
+
+    /// <summary>GET /api/3/contacts/{id}/trackingLogs, every page: the events AC filed under the contact (API budget).</summary>
+    public async Task<IReadOnlyList<AcTrackingLog>> ListTrackingLogsAsync(string contactId, CancellationToken ct) =>
+        (await ListAllAsync($"contacts/{Uri.EscapeDataString(contactId)}/trackingLogs", "", "trackingLogs", ct, "contacts/{id}/trackingLogs"))
+            .Select(node => new AcTrackingLog(
+                node["type"]?.GetValue<string>() ?? "",
+                node["value"] is JsonValue v && v.TryGetValue<string>(out var value) ? value : null))
+            .ToList();
+
+    /// <summary>
+    /// Sends a post that must not be repeated blindly: a failure after which it may have reached AC becomes
+    /// <see cref="AcOutcomeUnknownException"/>, which the pipeline does not retry. A 429/503 or a connection never
+    /// made stays retryable.
+    /// </summary>
+    private async Task<(HttpStatusCode Status, string Text)> SendUnrepeatedAsync(
+        HttpRequestMessage request, string endpoint, RateBudget budget, CancellationToken token, CancellationToken caller)
+    {
+        try
+        {
+            return await SendCheckedAsync(request, endpoint, budget, token);
+        }
+        catch (Exception e) when (AcOutcomeUnknownException.MayHaveReachedAc(e, caller))
+        {
+            throw new AcOutcomeUnknownException(endpoint, e);
+        }
     }
 
     private static AcEventResult ReadEventResult(string text)

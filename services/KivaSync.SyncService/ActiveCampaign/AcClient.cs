@@ -13,8 +13,9 @@ namespace KivaSync.SyncService.ActiveCampaign;
 
 /// <summary>
 /// A typed client for one tenant's AC account. Every request waits for the tenant's shared budget,
-/// runs in the "ac-api" resilience pipeline (retries 429/503/5xx/timeouts honouring Retry-After),
-/// and a 429/503 pauses the whole tenant, not just this request.
+/// runs in the "ac-api" resilience pipeline (retries 429/503/5xx/timeouts honouring Retry-After; an event post that
+/// may have reached AC is not retried: <see cref="AcOutcomeUnknownException"/>), and a 429/503 pauses the whole
+/// tenant, not just this request.
 /// </summary>
 public sealed partial class AcClient(
     HttpClient http,
@@ -65,15 +66,16 @@ public sealed partial class AcClient(
 
     /// <summary>
     /// Every item of a collection, page by page (limit 100, offset) to the end: a short page or
-    /// meta.total reached. <paramref name="query"/> holds extra parameters ("filters[x]=y&amp;"-joined, or "").
+    /// meta.total reached. <paramref name="query"/> holds extra parameters ("filters[x]=y&amp;"-joined, or "");
+    /// <paramref name="endpoint"/> names the endpoint in telemetry when the path holds an id.
     /// </summary>
-    private async Task<List<JsonNode>> ListAllAsync(string path, string query, string collection, CancellationToken ct)
+    private async Task<List<JsonNode>> ListAllAsync(string path, string query, string collection, CancellationToken ct, string? endpoint = null)
     {
         var items = new List<JsonNode>();
         var extra = query.Length == 0 ? "" : "&" + query;
         for (var offset = 0; ; offset += PageSize)
         {
-            var json = await SendAsync(HttpMethod.Get, $"{path}?limit={PageSize}&offset={offset}{extra}", path, null, ct);
+            var json = await SendAsync(HttpMethod.Get, $"{path}?limit={PageSize}&offset={offset}{extra}", endpoint ?? path, null, ct);
             var page = json[collection]?.AsArray() ?? [];
             items.AddRange(page.Where(node => node is not null)!);
             var total = ReadTotal(json);

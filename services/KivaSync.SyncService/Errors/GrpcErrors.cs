@@ -99,7 +99,7 @@ public static class GrpcErrors
             FailedPrecondition("AC_API_KEY_REFUSED", "ActiveCampaign refused the tenant's API key (403); check the tenant's ApiKey setting"),
         AcRequestException e =>
             FailedPrecondition("AC_REFUSED", "ActiveCampaign refused a request: " + e.Message),
-        AcTransientException or BrokenCircuitException or TimeoutRejectedException or HttpRequestException =>
+        AcTransientException or AcOutcomeUnknownException or BrokenCircuitException or TimeoutRejectedException or HttpRequestException =>
             Unavailable("ActiveCampaign is unavailable or slowing the tenant down right now; retry", TimeSpan.FromSeconds(30)),
         RedisConnectionException or RedisTimeoutException =>
             Unavailable("the sync service cannot reach Redis right now; nothing from this call was acknowledged, retry", TimeSpan.FromSeconds(1)),

@@ -40,10 +40,46 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
         return [.. raw.Select(QueuedEvent.Parse)];
     }
 
-    /// <summary>Takes an event AC accepted off the queue: its first occurrence from the head, which is the one sent
-    /// (an identical event logged twice with different ids is still sent twice, one removal each).</summary>
-    public Task RemoveEventAsync(string tenant, string member, QueuedEvent e) =>
-        Db.ListRemoveAsync(new RedisKeys(tenant).Events(member), e.Raw, 1);
+    /// <summary>
+    /// Marks that an event is being posted to AC contact <paramref name="acContactId"/>, until AC answers. False when
+    /// the mark is already there: an earlier post of it got no answer (lost, timed out, or the replica stopped
+    /// mid-post), so it may have reached AC and must be looked up before it is sent again.
+    /// </summary>
+    public Task<bool> BeginEventPostAsync(string tenant, string acContactId, QueuedEvent e) =>
+        Db.HashSetAsync(new RedisKeys(tenant).EventsDelivered(acContactId), "?" + EventDelivery.Key(e), 1, When.NotExists);
+
+    /// <summary>How many copies of this event AC confirmed on the AC contact so far (see <see cref="EventDelivery"/>).</summary>
+    public async Task<long> ConfirmedCopiesAsync(string tenant, string acContactId, QueuedEvent e) =>
+        (long?)await Db.HashGetAsync(new RedisKeys(tenant).EventsDelivered(acContactId), EventDelivery.Key(e)) ?? 0;
+
+    /// <summary>
+    /// AC has the event: atomically off the queue (its first occurrence from the head, the one sent: an identical event
+    /// logged twice with different ids is still sent twice, one removal each), one more confirmed copy on the AC
+    /// contact, and its post mark gone.
+    /// </summary>
+    public Task RecordEventDeliveredAsync(string tenant, string member, string acContactId, QueuedEvent e)
+    {
+        var keys = new RedisKeys(tenant);
+        var key = EventDelivery.Key(e);
+        return Db.ScriptEvaluateAsync(
+            "redis.call('LREM', KEYS[1], 1, ARGV[1]) redis.call('HINCRBY', KEYS[2], ARGV[2], 1) redis.call('HDEL', KEYS[2], '?' .. ARGV[2]) return 1",
+            [keys.Events(member), keys.EventsDelivered(acContactId)],
+            [e.Raw, key]);
+    }
+
+    /// <summary>AC refused the event for good: off the queue, its post mark gone, no copy confirmed.</summary>
+    public Task DropRefusedEventAsync(string tenant, string member, string acContactId, QueuedEvent e)
+    {
+        var keys = new RedisKeys(tenant);
+        return Db.ScriptEvaluateAsync(
+            "redis.call('LREM', KEYS[1], 1, ARGV[1]) redis.call('HDEL', KEYS[2], '?' .. ARGV[2]) return 1",
+            [keys.Events(member), keys.EventsDelivered(acContactId)],
+            [e.Raw, EventDelivery.Key(e)]);
+    }
+
+    /// <summary>AC answered the post without filing the event (a later attempt may succeed): its post mark goes.</summary>
+    public Task EndEventPostAsync(string tenant, string acContactId, QueuedEvent e) =>
+        Db.HashDeleteAsync(new RedisKeys(tenant).EventsDelivered(acContactId), "?" + EventDelivery.Key(e));
 
     /// <summary>Whether a contact has queued events.</summary>
     public Task<bool> HasEventsAsync(string tenant, string member) => Db.KeyExistsAsync(new RedisKeys(tenant).Events(member));

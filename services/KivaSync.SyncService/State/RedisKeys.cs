@@ -89,6 +89,10 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>Set while the tracking endpoint asked us to back off (pauses tracking only).</summary>
     public string EventRatePause => Prefix + "rl:events:pause";
 
+    /// <summary>Events sent to one AC contact (hash, by AC contact id): &lt;event key&gt; → copies AC confirmed, "?&lt;event key&gt;"
+    /// while a post's outcome is unknown (Events/EventDelivery.cs).</summary>
+    public string EventsDelivered(string acContactId) => Prefix + "evd:" + acContactId;
+
     /// <summary>A contact's state hash, by member ("c:id" or "l:email").</summary>
     public string Contact(string member) => Prefix + member;
 

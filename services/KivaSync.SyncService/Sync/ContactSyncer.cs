@@ -215,7 +215,7 @@ public sealed class ContactSyncer(
         {
             return (SyncOutcome.Failed, e.Message, null);
         }
-        catch (Exception e) when (e is AcTransientException or HttpRequestException or TimeoutRejectedException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (Exception e) when (e is AcTransientException or AcOutcomeUnknownException or HttpRequestException or TimeoutRejectedException || (e is TaskCanceledException && !ct.IsCancellationRequested))
         {
             return (SyncOutcome.Failed, e.Message, null);
         }

@@ -11,4 +11,7 @@ internal static partial class Log
 
     [LoggerMessage(42, LogLevel.Information, "Deep Data connection {ConnectionId} for tenant {Tenant} ({Created})")]
     public static partial void ConnectionReady(ILogger logger, string connectionId, string tenant, string created);
+
+    [LoggerMessage(43, LogLevel.Information, "Event {Event} of tenant {Tenant} had its answer lost; AC contact {AcContactId} lists {OnAc} such events, {Confirmed} confirmed before: delivered {Delivered}")]
+    public static partial void EventLookedUp(ILogger logger, string @event, string tenant, string acContactId, int onAc, long confirmed, bool delivered);
 }

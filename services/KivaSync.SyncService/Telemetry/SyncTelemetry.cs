@@ -31,6 +31,9 @@ public sealed class SyncTelemetry : IDisposable
             "1 while the tenant's AC circuit breaker is open (no AC calls), else 0");
         CircuitOpened = meter.CreateCounter<long>("kivasync.ac.circuit.opened", "{event}", "Times a tenant's AC circuit breaker opened");
         DeadLettered = meter.CreateCounter<long>("kivasync.deadletters", "{item}", "Work dead-lettered after its bounded retries, by kind");
+        EventLookups = meter.CreateCounter<long>(
+            "kivasync.events.lookups", "{lookup}",
+            "Event posts whose answer was lost, looked up in the contact's AC tracking logs, by outcome (delivered: AC had it, not sent again)");
         ConnectionsAged = meter.CreateCounter<long>("kivasync.connections.aged", "{connection}", "Client connections closed at their maximum age, so streams rebalance");
 
         // Tenant gauges report the last sample (Status/TenantGauges.cs), never a Redis call made inside a collection.
@@ -92,6 +95,9 @@ public sealed class SyncTelemetry : IDisposable
     /// <summary>kivasync.ratelimit.wait</summary>
     public Histogram<double> RateLimitWait { get; }
 
+    /// <summary>kivasync.events.lookups (tag <see cref="Tags.Lookup"/>: delivered, not_delivered, failed)</summary>
+    public Counter<long> EventLookups { get; }
+
     /// <summary>kivasync.connections.aged</summary>
     public Counter<long> ConnectionsAged { get; }
 
@@ -152,6 +158,7 @@ public sealed class SyncTelemetry : IDisposable
         public const string GrpcStatus = "rpc.grpc.status_code";
         public const string Kind = "kivasync.deadletter.kind";
         public const string Queue = "kivasync.queue";
+        public const string Lookup = "kivasync.event.lookup";
     }
 }
 
