@@ -62,7 +62,66 @@ public static class ContractCheck
 
     /// <summary>Every difference in the whole account: contacts and fields, list statuses, order tags, events, orders.</summary>
     public static IReadOnlyList<Mismatch> Account(ExpectedAccount expected, EmulatedAccount actual) =>
-        [.. Contacts(expected, actual), .. Lists(expected, actual), .. Tags(expected, actual), .. Events(expected, actual), .. Orders(expected, actual)];
+        [.. Contacts(expected, actual), .. Lists(expected, actual), .. Tags(expected, actual), .. Events(expected, actual), .. Orders(expected, actual),
+         .. RecurringPayments(expected, actual)];
+
+    /// <summary>Each subscriber exactly one recurring payment (keyed by the customer id), every field as the oracle reads the
+    /// mapping: a field never logged never sent, a logged null sent as null; suppressAutomations as last sent.</summary>
+    public static IReadOnlyList<Mismatch> RecurringPayments(ExpectedAccount expected, EmulatedAccount actual)
+    {
+        var mismatches = new List<Mismatch>();
+        var found = actual.RecurringPayments().GroupBy(r => r.StoreRecurringPaymentId).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var want in expected.RecurringPayments.Values)
+        {
+            var key = "recurring payment " + want.Id;
+            if (!found.TryGetValue(want.Id, out var list))
+            {
+                mismatches.Add(new Mismatch(want.Email, key, "present", null));
+                continue;
+            }
+
+            Compare(mismatches, want.Email, key + " count", "1", list.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var have = list[0];
+            var got = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["storeCustomerId"] = have.StoreCustomerId, ["email"] = have.Email.Trim().ToLowerInvariant(),
+                ["normalizedStatus"] = have.NormalizedStatus, ["storeStatus"] = have.StoreStatus, ["suppressAutomations"] = have.SuppressAutomations,
+                ["name"] = have.Name, ["lineItemNames"] = have.LineItemNames, ["billingInterval"] = have.BillingInterval,
+                ["billingIntervalCount"] = have.BillingIntervalCount, ["nextPaymentDate"] = have.NextPaymentDate, ["cancelledDate"] = have.CancelledDate,
+                ["paymentAmount"] = have.PaymentAmount, ["currency"] = have.Currency,
+            };
+            var wanted = new Dictionary<string, object?>(want.Fields, StringComparer.Ordinal)
+            {
+                ["storeCustomerId"] = want.CustomerId, ["email"] = want.Email.Trim().ToLowerInvariant(),
+                ["normalizedStatus"] = want.NormalizedStatus, ["storeStatus"] = want.StoreStatus, ["suppressAutomations"] = want.SuppressAutomations,
+            };
+            foreach (var field in got.Keys)
+            {
+                // AC shows a field never sent like a cleared one: FieldsSent tells them apart.
+                var sent = field is "email" || have.FieldsSent.Contains(field);
+                Compare(mismatches, want.Email, key + " " + field,
+                    wanted.TryGetValue(field, out var w) ? Render(w) : "(never sent)", sent ? Render(got[field]) : "(never sent)");
+            }
+        }
+
+        foreach (var extra in found.Keys.Where(id => !expected.RecurringPayments.ContainsKey(id)))
+        {
+            mismatches.Add(new Mismatch(extra, "recurring payment", null, "present"));
+        }
+
+        return mismatches;
+    }
+
+    private static string Render(object? value) => value switch
+    {
+        null => "null",
+        string s => s,
+        decimal d => d.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
 
     /// <summary>Each contact is subscribed to exactly the lists it belongs to (for the others, never subscribed or unsubscribed).</summary>
     public static IReadOnlyList<Mismatch> Lists(ExpectedAccount expected, EmulatedAccount actual)
@@ -125,13 +184,18 @@ public static class ContractCheck
         return mismatches;
     }
 
-    /// <summary>Each Deep Data order once, with its first source and its latest amounts and items; its
-    /// e-commerce customer keyed by the customer id with the customer's current email.</summary>
+    /// <summary>Each order once, written through GraphQL (none through v3), with the creationSource it was first sent
+    /// with, its latest amounts (currency units) and line items (unit prices), its store dates and status, for the
+    /// e-commerce customer keyed by the customer id, with the customer's current email.</summary>
     public static IReadOnlyList<Mismatch> Orders(ExpectedAccount expected, EmulatedAccount actual)
     {
         var mismatches = new List<Mismatch>();
-        var orders = actual.EcomOrders().GroupBy(o => o.ExternalId).ToDictionary(g => g.Key, g => g.ToList());
-        var customers = actual.EcomCustomers().GroupBy(c => c.Id).ToDictionary(g => g.Key, g => g.First());
+        foreach (var v3 in actual.EcomOrders())
+        {
+            mismatches.Add(new Mismatch(v3.Email, "order " + v3.ExternalId + " written through v3 ecomOrders", null, "present"));
+        }
+
+        var orders = actual.GraphQlOrders().GroupBy(o => o.StoreOrderId).ToDictionary(g => g.Key, g => g.ToList());
         foreach (var want in expected.Orders.Values)
         {
             var key = "order " + want.OrderId;
@@ -143,22 +207,22 @@ public static class ContractCheck
 
             Compare(mismatches, want.Email, key + " count", "1", found.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
             var have = found[0];
-            Compare(mismatches, want.Email, key + " source", Text(want.Source), Text(have.Source));
-            Compare(mismatches, want.Email, key + " total", Text(want.TotalCents), Text(have.TotalPrice));
-            Compare(mismatches, want.Email, key + " currency", want.Currency, have.Currency);
-            Compare(mismatches, want.Email, key + " shipping", Text(want.ShippingCents), Text(have.ShippingAmount));
-            Compare(mismatches, want.Email, key + " tax", Text(want.TaxCents), Text(have.TaxAmount));
-            Compare(mismatches, want.Email, key + " discount", Text(want.DiscountCents), Text(have.DiscountAmount));
-            Compare(mismatches, want.Email, key + " items", Text(want.Items.Count), Text(have.Products.Count));
-            if (customers.TryGetValue(have.CustomerId, out var customer))
-            {
-                Compare(mismatches, want.Email, key + " customer id", want.CustomerId, customer.ExternalId);
-                Compare(mismatches, want.Email, key + " customer email", want.Email.ToLowerInvariant(), customer.Email.ToLowerInvariant());
-            }
-            else
-            {
-                mismatches.Add(new Mismatch(want.Email, key + " e-commerce customer", want.CustomerId, null));
-            }
+            Compare(mismatches, want.Email, key + " creationSource", want.CreationSource, have.CreationSource);
+            Compare(mismatches, want.Email, key + " creationSource changed", want.CreationSource, have.CreationSourcesSent.FirstOrDefault(s => s != want.CreationSource) ?? want.CreationSource);
+            Compare(mismatches, want.Email, key + " orderNumber", want.OrderId, have.OrderNumber);
+            Compare(mismatches, want.Email, key + " finalAmount", Money(want.FinalAmount), Money(have.FinalAmount));
+            Compare(mismatches, want.Email, key + " currency", want.Currency.ToUpperInvariant(), have.Currency);
+            Compare(mismatches, want.Email, key + " shippingAmount", Money(want.ShippingAmount), Money(have.ShippingAmount));
+            Compare(mismatches, want.Email, key + " discountsAmount", Money(want.DiscountsAmount), Money(have.DiscountsAmount));
+            Compare(mismatches, want.Email, key + " normalizedStatus", "COMPLETED", have.NormalizedStatus);
+            Compare(mismatches, want.Email, key + " storeStatus", want.StoreStatus, have.StoreStatus);
+            Compare(mismatches, want.Email, key + " storeCreatedDate", ExpectedOrder.GraphQlDate(want.CreatedAt), have.StoreCreatedDate);
+            Compare(mismatches, want.Email, key + " storeModifiedDate", ExpectedOrder.GraphQlDate(want.ModifiedAt), have.StoreModifiedDate);
+            Compare(mismatches, want.Email, key + " storeCustomerId", want.CustomerId, have.StoreCustomerId);
+            Compare(mismatches, want.Email, key + " email", want.Email.Trim().ToLowerInvariant(), have.Email.Trim().ToLowerInvariant());
+            var wantItems = want.Items.Select(i => $"{i.Name ?? i.Sku}|{i.Qty}|{Money(i.PriceAmount)}|{i.Sku}|{i.Category}");
+            var haveItems = have.LineItems.Select(i => $"{i.Name}|{i.Quantity}|{Money(i.PriceAmount)}|{i.Sku}|{i.Category}");
+            Compare(mismatches, want.Email, key + " lineItems", string.Join("; ", wantItems), string.Join("; ", haveItems));
         }
 
         foreach (var extra in orders.Keys.Where(id => !expected.Orders.ContainsKey(id)))
@@ -168,6 +232,8 @@ public static class ContractCheck
 
         return mismatches;
     }
+
+    private static string? Money(decimal? amount) => amount?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Each expected contact with the AC contact of its email; contacts AC lacks are reported by <see cref="Contacts"/>.</summary>
     private static IEnumerable<(ExpectedContact Want, EmulatedContact Have)> Pairs(ExpectedAccount expected, EmulatedAccount actual)

@@ -119,7 +119,8 @@ public static class DemoCommand
             var contacts = account.Contacts();
             await stdout.WriteLineAsync($"  contacts in AC        {contacts.Count:N0} ({account.BulkImports().Sum(b => b.Success.Count):N0} by bulk import)");
             await stdout.WriteLineAsync($"  events in AC          {account.Events().Count:N0}");
-            await stdout.WriteLineAsync($"  Deep Data orders      {account.EcomOrders().Count:N0}");
+            var orderCalls = requests.Count(r => r.Path.EndsWith("/ecom/graphql", StringComparison.Ordinal) && r.Body?.Contains("bulkUpsertOrdersAsync", StringComparison.Ordinal) == true);
+            await stdout.WriteLineAsync($"  orders in AC          {account.GraphQlOrders().Count:N0} through GraphQL in {orderCalls:N0} bulkUpsertOrdersAsync calls (v3 ecomOrders: {account.EcomOrders().Count:N0})");
             await stdout.WriteLineAsync($"  AC API requests       {requests.Count:N0} ({string.Join(", ", requests.GroupBy(r => $"{r.Method} {Endpoint(r.Path)}").OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"))})");
             await stdout.WriteLineAsync($"  429 answers from AC   {account.TooManyRequestsCount}");
 

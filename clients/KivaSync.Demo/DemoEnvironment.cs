@@ -189,13 +189,17 @@ public sealed class DemoEnvironment : IAsyncDisposable
     public async Task WaitForIdleAsync(TimeSpan timeout, CancellationToken ct = default)
     {
         var store = Service.Services.GetRequiredService<StateStore>();
+        var followUps = Service.Services.GetRequiredService<KivaSync.SyncService.Events.FollowUpStore>();
         var deadline = DateTime.UtcNow + timeout;
         var quietSince = DateTime.MaxValue;
         while (DateTime.UtcNow < deadline)
         {
             var (dirty, inFlight) = await store.QueueDepthAsync(Settings.Tenant);
             var meta = await store.ReadMetaAsync(Settings.Tenant);
-            if (dirty == 0 && inFlight == 0 && meta.ResyncAllRequested <= meta.ResyncAllDone)
+            // Orders wait for the order sender after their contact's sync, and AC applies GraphQL writes a second later.
+            var orders = await followUps.OrderQueueLengthAsync(Settings.Tenant) + (Account?.PendingGraphQlItems ?? 0)
+                + await Service.Services.GetRequiredService<KivaSync.SyncService.Subscriptions.RecurringPaymentStore>().PendingCountAsync(Settings.Tenant);
+            if (dirty == 0 && inFlight == 0 && orders == 0 && meta.ResyncAllRequested <= meta.ResyncAllDone)
             {
                 // Stay idle a moment: a weekly resync may be queued right after the last sync.
                 quietSince = quietSince == DateTime.MaxValue ? DateTime.UtcNow : quietSince;

@@ -107,6 +107,9 @@ public sealed class ShipperOptionsValidator : IValidateOptions<ShipperOptions>
     /// <summary>Largest MaxBytes: 3 MiB of lines plus their framing stays under gRPC's default 4 MiB message limit.</summary>
     public const int MaxBatchBytes = 3 * 1024 * 1024;
 
+    /// <summary>Largest MaxLines: the service refuses batches of more lines (its default KivaSync:Ingest:MaxLinesPerBatch).</summary>
+    public const int MaxBatchLines = 10_000;
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, ShipperOptions options)
     {
@@ -151,6 +154,11 @@ public sealed class ShipperOptionsValidator : IValidateOptions<ShipperOptions>
 
         Positive(options.MaxLines, "MaxLines");
         Positive(options.MaxBytes, "MaxBytes");
+        if (options.MaxLines > MaxBatchLines)
+        {
+            errors.Add($"Shipper:MaxLines must be at most {MaxBatchLines} (the service refuses larger batches)");
+        }
+
         if (options.MaxBytes > MaxBatchBytes)
         {
             // A batch is one gRPC message: it must stay under the service's default 4 MiB receive limit.

@@ -22,6 +22,7 @@ public sealed partial class EmulatedAccount
     {
         lock (_gate)
         {
+            ApplyDueGraphQl();
             return [.. _ecomCustomers.Select(c =>
             {
                 var (revenue, orders, _) = Totals(c.Id);
@@ -44,7 +45,15 @@ public sealed partial class EmulatedAccount
     private (long Revenue, int Orders, long Products) Totals(string customerId)
     {
         var orders = _ecomOrders.Where(o => o.CustomerId == customerId).ToList();
-        return (orders.Sum(o => o.TotalPrice), orders.Count, orders.Sum(o => o.Products.Sum(p => (long)p.Quantity)));
+        // Orders written through GraphQL count for the e-commerce customer they name (money in cents here).
+        var customer = _ecomCustomers.Find(c => c.Id == customerId);
+        var graphQl = customer is null
+            ? []
+            : _gqlOrders.Where(o => o.ConnectionId == customer.ConnectionId && SnapshotOrder(o) is var s &&
+                                    (s.StoreCustomerId ?? s.Email) == customer.ExternalId).Select(SnapshotOrder).ToList();
+        return (orders.Sum(o => o.TotalPrice) + graphQl.Sum(o => (long)(o.FinalAmount * 100)),
+            orders.Count + graphQl.Count,
+            orders.Sum(o => o.Products.Sum(p => (long)p.Quantity)) + graphQl.Sum(o => o.LineItems.Sum(l => (long)l.Quantity)));
     }
 
     private static JsonObject Render(ConnectionState c) => new()

@@ -213,6 +213,12 @@ public sealed partial class EmulatedAccount
         var put = HttpMethods.IsPut(method);
         var delete = HttpMethods.IsDelete(method);
 
+        ApplyDueGraphQl();
+        if (post && Is(r, "ecom", "graphql"))
+        {
+            return GraphQl(body, bodyBytes);
+        }
+
         JsonNode? root = null;
         if ((post || put) && !string.IsNullOrWhiteSpace(body))
         {

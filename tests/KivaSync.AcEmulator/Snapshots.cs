@@ -100,3 +100,63 @@ public sealed record EmulatedBulkImport(
 /// request body of API calls (null for event posts, whose key is a secret).
 /// </summary>
 public sealed record EmulatedRequest(string Method, string Path, string Query, int Status, DateTimeOffset At, string? Body);
+
+/// <summary>One line item of a GraphQL order: PriceAmount is the unit price in currency units.</summary>
+public sealed record EmulatedLineItem(string Name, int Quantity, decimal PriceAmount, string? Sku, string? Category, string? StoreLineItemId);
+
+/// <summary>
+/// An order written through the Ecommerce GraphQL API (money in currency units). CreationSource is what AC keeps (the
+/// latest sent); CreationSourcesSent every value sent, in order. FieldsSent: every input key ever sent (a cleared one
+/// included). UpsertCount counts the applied upserts.
+/// </summary>
+public sealed record EmulatedGraphQlOrder(
+    string Id,
+    string LegacyConnectionId,
+    string StoreOrderId,
+    string OrderNumber,
+    string Email,
+    string? StoreCustomerId,
+    string StoreCreatedDate,
+    string? StoreModifiedDate,
+    string CreationSource,
+    IReadOnlyList<string> CreationSourcesSent,
+    string? NormalizedStatus,
+    string? StoreStatus,
+    string Currency,
+    decimal FinalAmount,
+    decimal? ShippingAmount,
+    decimal? DiscountsAmount,
+    IReadOnlyList<EmulatedLineItem> LineItems,
+    string ContactId,
+    IReadOnlyList<string> FieldsSent,
+    int UpsertCount,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// A recurring payment written through GraphQL. A field never sent and a field cleared with null both read null here;
+/// FieldsSent tells them apart. SuppressAutomationsSent: the value each upsert carried (null: the upsert left it out).
+/// </summary>
+public sealed record EmulatedRecurringPayment(
+    string Id,
+    string LegacyConnectionId,
+    string StoreRecurringPaymentId,
+    string? StoreCustomerId,
+    string Email,
+    string? Name,
+    string? NormalizedStatus,
+    string? StoreStatus,
+    string? BillingInterval,
+    int? BillingIntervalCount,
+    string? NextPaymentDate,
+    string? CancelledDate,
+    decimal? PaymentAmount,
+    string? Currency,
+    IReadOnlyList<string>? LineItemNames,
+    bool? SuppressAutomations,
+    IReadOnlyList<bool?> SuppressAutomationsSent,
+    string ContactId,
+    IReadOnlyList<string> FieldsSent,
+    int UpsertCount,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);

@@ -103,3 +103,21 @@ internal sealed class BulkBatchState(string batchId, IReadOnlyList<BulkContact> 
     public DateTimeOffset Queued { get; } = now;
     public DateTimeOffset? Completed { get; set; }
 }
+
+/// <summary>An order or recurring payment written through GraphQL: its identity and its fields as last merged.</summary>
+internal sealed class GraphQlItemState(string id, string connectionId, string storeId, DateTimeOffset now)
+{
+    public string Id { get; } = id;
+    public string ConnectionId { get; } = connectionId;
+    public string StoreId { get; } = storeId;
+    public Dictionary<string, System.Text.Json.Nodes.JsonNode?> Fields { get; } = new(StringComparer.Ordinal);
+    public List<bool?> SuppressAutomationsSent { get; } = [];
+    public List<string> CreationSourcesSent { get; } = [];
+    public string ContactId { get; set; } = "";
+    public int UpsertCount { get; set; } = 1;
+    public DateTimeOffset Created { get; } = now;
+    public DateTimeOffset Updated { get; set; } = now;
+}
+
+/// <summary>An accepted GraphQL call waiting for its asynchronous apply.</summary>
+internal sealed record PendingGraphQlWrite(DateTimeOffset Due, string IdField, List<GraphQlItemState> Target, IReadOnlyList<System.Text.Json.Nodes.JsonObject> Items);

@@ -40,6 +40,9 @@ public sealed class AccountEndToEndTests() : WorkDirectoryTest("account-e2e")
         var account = environment.Account!;
         account.FailureRate = 0.05;
         account.FaultRetryAfterSeconds = 0;
+        // One planted order AC refuses: it is set aside with AC's reason while the rest of its call lands.
+        var planted = ContractOracle.Compute(lines, Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10)).Orders.Values.Skip(7).First();
+        account.RefuseOrderIds(planted.OrderId);
 
         // History: the archive first, then the live file (which repeats the archive's last 20 %).
         var state = Path.Combine(WorkDir, "state");
@@ -58,11 +61,25 @@ public sealed class AccountEndToEndTests() : WorkDirectoryTest("account-e2e")
         await environment.WaitForIdleAsync(TimeSpan.FromMinutes(8));
         var history = ContractOracle.Compute(lines, Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
         AssertLogCoversTheContract(history);
+        var deadLetters = environment.Service.Services.GetRequiredService<DeadLetterStore>();
+        var setAside = Assert.Single((await deadLetters.ListAsync(Tenant, 0, 100)).Page);
+        Assert.Equal(("order", planted.OrderId), (setAside.Kind, setAside.Detail));
+        Assert.Contains("refused", setAside.Reason, StringComparison.Ordinal);
+        Assert.Equal([new Mismatch(planted.Email, "order " + planted.OrderId, "present", null)], ContractCheck.Account(history, account));
+        AssertRefusedCallResentWithoutIt(account, planted.OrderId);
+        account.AcceptAllGraphQlIds();
+        Assert.True(await deadLetters.RetryAsync(Tenant, setAside.Id, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        await environment.WaitForIdleAsync(TimeSpan.FromMinutes(2));
         Assert.Empty(ContractCheck.Account(history, account));
         var store = environment.Service.Services.GetRequiredService<StateStore>();
         Assert.Equal(history.AcceptedEntries, (await store.ReadMetaAsync(Tenant)).Accepted);
         Assert.Equal(0, account.TooManyRequestsCount);
-        Assert.All(account.EcomOrders(), order => Assert.Equal(0, order.Source));
+        Assert.Empty(account.EcomOrders());
+        Assert.DoesNotContain(account.Requests(), r => r.Path.Contains("/ecomOrders", StringComparison.Ordinal) || r.Path.Contains("/ecomCustomers", StringComparison.Ordinal));
+        Assert.All(account.GraphQlOrders(), order => Assert.Equal("HISTORICAL", order.CreationSource));
+        // Every subscriber's recurring payment (ContractCheck compares all fields with the oracle), loaded historically.
+        Assert.True(history.RecurringPayments.Count > 100, "the history has subscribers");
+        Assert.All(account.RecurringPayments(), rp => Assert.Equal([true], rp.SuppressAutomationsSent.Distinct()));
 
         // Live: entries stamped now, appended to the live file.
         var customer = history.Contacts.First(c => !c.IsLead && c.Status == "Active");
@@ -88,10 +105,33 @@ public sealed class AccountEndToEndTests() : WorkDirectoryTest("account-e2e")
         await environment.WaitForIdleAsync(TimeSpan.FromMinutes(2));
         var all = ContractOracle.Compute(lines.Concat(liveLines), Tenant, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
         Assert.Empty(ContractCheck.Account(all, account));
-        var liveOrder = Assert.Single(account.EcomOrders(), o => o.ExternalId == "o-live-1");
-        Assert.Equal(1, liveOrder.Source);
-        Assert.Equal(0, Assert.Single(account.EcomOrders(), o => o.ExternalId == repeated.OrderId).Source);
+        // The live order changed the subscriber's payment: its recurring payment went again, automations on.
+        var subscription = Assert.Single(account.RecurringPayments(), r => r.StoreRecurringPaymentId == customer.CustomerId);
+        Assert.Equal((false, 54.99m), (subscription.SuppressAutomations!.Value, subscription.PaymentAmount!.Value));
+        Assert.False(all.RecurringPayments[customer.CustomerId!].SuppressAutomations);
+        // Only subscribers a live entry changed (the live order's, the corrected order's) fire automations.
+        Assert.Equal(
+            all.RecurringPayments.Values.Where(r => !r.SuppressAutomations).Select(r => r.Id).Order(),
+            account.RecurringPayments().Where(r => r.SuppressAutomations == false).Select(r => r.StoreRecurringPaymentId).Order());
+        var liveOrder = Assert.Single(account.GraphQlOrders(), o => o.StoreOrderId == "o-live-1");
+        Assert.Equal(("REAL_TIME", 54.99m), (liveOrder.CreationSource, liveOrder.FinalAmount));
+        var corrected = Assert.Single(account.GraphQlOrders(), o => o.StoreOrderId == repeated.OrderId);
+        Assert.Equal(("HISTORICAL", (repeated.TotalCents + 100) / 100m), (corrected.CreationSource, corrected.FinalAmount));
+        Assert.Empty(account.EcomOrders());
         Assert.Contains(account.Events(), e => e.Name == "Delivery reminder email sent" && e.EventData!.StartsWith(Ts(0)[..19], StringComparison.Ordinal));
+    }
+
+    /// <summary>The call that carried the refused order was answered "Validation errors" naming only it and sent again
+    /// at once without it, and that second call was accepted.</summary>
+    private static void AssertRefusedCallResentWithoutIt(KivaSync.AcEmulator.EmulatedAccount account, string orderId)
+    {
+        var calls = account.Requests().Where(r => r.Path.EndsWith("/ecom/graphql", StringComparison.Ordinal) && r.Status == 200 &&
+                                                     r.Body!.Contains("bulkUpsertOrdersAsync", StringComparison.Ordinal)).ToList();
+        var refusedAt = calls.FindIndex(r => r.Body!.Contains($"\"storeOrderId\":\"{orderId}\"", StringComparison.Ordinal));
+        Assert.True(refusedAt >= 0 && refusedAt + 1 < calls.Count, "the call with the refused order and its resend");
+        static int Items(string body) => System.Text.Json.Nodes.JsonNode.Parse(body)!["variables"]!["orders"]!.AsArray().Count;
+        Assert.Equal(Items(calls[refusedAt].Body!) - 1, Items(calls[refusedAt + 1].Body!));
+        Assert.DoesNotContain($"\"storeOrderId\":\"{orderId}\"", calls[refusedAt + 1].Body!, StringComparison.Ordinal);
     }
 
     /// <summary>The generated history must exercise what the issue lists, or the comparison proves little.</summary>

@@ -213,7 +213,7 @@ public sealed class EventsAndOrdersTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Sync_HistoricalAndLiveOrders_Source0And1()
+    public async Task Sync_HistoricalAndLiveOrders_GraphQlWithCreationSourceAmountsAndNoV3Writes()
     {
         await using var service = await StartServiceAsync();
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1,
@@ -221,42 +221,97 @@ public sealed class EventsAndOrdersTests : IAsyncLifetime
             Order("1", "bob@example.com", "2024-06-07T10:00:00Z", "o-1", 4599),
             Order("1", "bob@example.com", Now(5), "o-2", 3000)));
 
-        await ContactSyncTests.WaitForSyncedAsync(service, "1");
+        await WaitForGraphQlOrdersAsync(2);
 
-        var orders = account.EcomOrders().ToDictionary(o => o.ExternalId);
-        Assert.Equal(2, orders.Count);
-        Assert.Equal(0, orders["o-1"].Source);
-        Assert.Equal(1, orders["o-2"].Source);
-        Assert.Equal(4599, orders["o-1"].TotalPrice);
-        Assert.Equal(500, orders["o-1"].ShippingAmount);
-        Assert.Equal("USD", orders["o-1"].Currency);
-        Assert.Equal("LVB", Assert.Single(orders["o-1"].Products).Sku);
+        var orders = account.GraphQlOrders().ToDictionary(o => o.StoreOrderId);
+        Assert.Equal(("HISTORICAL", "REAL_TIME"), (orders["o-1"].CreationSource, orders["o-2"].CreationSource));
+        var o1 = orders["o-1"];
+        Assert.Equal((45.99m, (decimal?)5m, (decimal?)0m, "USD", "1", "bob@example.com", "o-1", "2024-06-07T10:00:00Z", "COMPLETED", "Order Completed"),
+            (o1.FinalAmount, o1.ShippingAmount, o1.DiscountsAmount, o1.Currency, o1.StoreCustomerId, o1.Email, o1.OrderNumber, o1.StoreCreatedDate, o1.NormalizedStatus, o1.StoreStatus));
+        Assert.Equal(new EmulatedLineItem("Large Veggie Box", 1, 40.99m, "LVB", "box", "o-1-1"), Assert.Single(o1.LineItems));
+        Assert.Equal(account.FindContact("bob@example.com")!.Id, o1.ContactId);
         var customer = Assert.Single(account.EcomCustomers());
-        Assert.Equal("1", customer.ExternalId);
-        Assert.Equal("bob@example.com", customer.Email);
-        Assert.Equal(7599, customer.TotalRevenue);
+        Assert.Equal(("1", 7599L), (customer.ExternalId, customer.TotalRevenue));
         Assert.Single(account.Connections());
-        // The orders' events are sent too.
+        Assert.DoesNotContain(account.Requests(), r => r.Path.Contains("/ecomOrders", StringComparison.Ordinal) || r.Path.Contains("/ecomCustomers", StringComparison.Ordinal));
+        // Both orders in one call; the orders' events are sent too.
+        Assert.Single(account.Requests(), r => r.Path.EndsWith("/ecom/graphql", StringComparison.Ordinal) && r.Status == 200);
         Assert.Equal(2, account.Events().Count(e => e.Name == "Order Completed"));
     }
 
     [Fact]
-    public async Task Sync_SameOrderIdLater_UpdatesAmountsAndKeepsFirstSource()
+    public async Task Sync_SameOrderIdLater_UpdatesAmountsAndKeepsFirstCreationSource()
     {
         await using var service = await StartServiceAsync();
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1,
             Signup("1", "bob@example.com", "2024-06-03T14:22:05Z"),
             Order("1", "bob@example.com", "2024-06-07T10:00:00Z", "o-1", 4599, id: "e-1")));
-        await ContactSyncTests.WaitForSyncedAsync(service, "1");
+        await WaitForGraphQlOrdersAsync(1);
 
-        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2, Order("1", "bob@example.com", Now(5), "o-1", 5200, id: "e-2")));
+        var live = Now(5);
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 1000, 2, Order("1", "bob@example.com", live, "o-1", 5200, id: "e-2")));
         await WaitForNoPendingWorkAsync(service, "1");
+        await WaitUntilAsync(() => account.GraphQlOrders().Single().UpsertCount == 2 && account.PendingGraphQlItems == 0);
 
-        var order = Assert.Single(account.EcomOrders());
-        Assert.Equal(5200, order.TotalPrice);
-        Assert.Equal(0, order.Source);
-        Assert.Equal(1, order.UpdateCount);
+        var order = Assert.Single(account.GraphQlOrders());
+        Assert.Equal((52m, "HISTORICAL", "2024-06-07T10:00:00Z"), (order.FinalAmount, order.CreationSource, order.StoreCreatedDate));
+        Assert.Equal(["HISTORICAL", "HISTORICAL"], order.CreationSourcesSent);
+        Assert.Equal(live[..19] + "Z", order.StoreModifiedDate);
         Assert.Equal(5200, Assert.Single(account.EcomCustomers()).TotalRevenue);
+    }
+
+    [Fact]
+    public async Task Sync_RefusedOrder_SetAsideWithReasonInDeadLettersOthersLandAndRetrySendsIt()
+    {
+        await using var service = await StartServiceAsync();
+        account.RefuseOrderIds("o-2-b");
+        await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 0, 1,
+            Signup("1", "bob@example.com", "2024-06-03T14:22:05Z"),
+            Order("1", "bob@example.com", "2024-06-07T10:00:00Z", "o-1", 4599),
+            Order("1", "bob@example.com", "2024-06-07T11:00:00Z", "o-2-b", 3000),
+            Order("1", "bob@example.com", "2024-06-07T12:00:00Z", "o-3", 2000)));
+
+        await WaitForGraphQlOrdersAsync(2);
+        var dead = await WaitForDeadLettersAsync(service, 1);
+
+        Assert.Equal(["o-1", "o-3"], account.GraphQlOrders().Select(o => o.StoreOrderId).Order());
+        var letter = Assert.Single(dead.DeadLetters);
+        Assert.Equal(("order", "o-2-b"), (letter.Kind, letter.Detail));
+        Assert.Contains("refused", letter.Reason, StringComparison.Ordinal);
+
+        account.AcceptAllGraphQlIds();
+        await service.Api.RetryDeadLettersAsync(new RetryDeadLettersRequest { Tenant = Tenant, All = true });
+        await WaitForGraphQlOrdersAsync(3);
+        Assert.Equal(0u, (await service.Api.ListDeadLettersAsync(new ListDeadLettersRequest { Tenant = Tenant })).Total);
+    }
+
+    private async Task WaitForGraphQlOrdersAsync(int count) =>
+        await WaitUntilAsync(() => account.GraphQlOrders().Count >= count);
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for AC");
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task<ListDeadLettersResponse> WaitForDeadLettersAsync(ServiceHarness service, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var list = await service.Api.ListDeadLettersAsync(new ListDeadLettersRequest { Tenant = Tenant });
+            if (list.Total >= count)
+            {
+                return list;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for dead letters");
+            await Task.Delay(50);
+        }
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Globalization;
 using KivaSync.SyncService.Events;
+using KivaSync.SyncService.State;
+using KivaSync.SyncService.Subscriptions;
 using KivaSync.Testing.Oracle;
 using StackExchange.Redis;
 using F = KivaSync.SyncService.State.ContactSnapshot.Fields;
@@ -126,6 +128,21 @@ internal static class FoldOracleCheck
         if (storedOrders != expected.Orders.Count)
         {
             diffs.Add($"{storedOrders} orders stored, {expected.Orders.Count} expected");
+        }
+
+        // Recurring payments: every subscriber's, read from the folded state with the service's mapping, equals the
+        // oracle's; nothing has been sent, so suppressAutomations is true unless a live entry changed a value.
+        var pendingRps = (await db.SetMembersAsync(p + "rpp")).Select(v => v.ToString()).ToHashSet(StringComparer.Ordinal);
+        foreach (var cid in customers)
+        {
+            var snapshot = ContactSnapshot.From("c:" + cid, await db.HashGetAllAsync(p + "c:" + cid))!;
+            var got = SubscriberSnapshot.Map(snapshot);
+            var want = expected.RecurringPayments.GetValueOrDefault(cid);
+            diffs.AddRange(RecurringPaymentCheck.Diff(cid, want, got is null ? null : RecurringPaymentCheck.Fields(got, SubscriberSnapshot.SuppressAutomations(snapshot))));
+            if ((want is not null) != pendingRps.Contains(cid))
+            {
+                diffs.Add($"c:{cid} recurring payment pending: {pendingRps.Contains(cid)}, subscriber: {want is not null}");
+            }
         }
 
         // Counters.

@@ -151,7 +151,7 @@ public sealed class IngestBatchFoldTests : IAsyncLifetime
             var name = key.ToString()[prefix.Length..];
             if (name.StartsWith("c:", StringComparison.Ordinal) || name.StartsWith("l:", StringComparison.Ordinal))
             {
-                var fields = (await db.HashGetAllAsync(key)).Where(f => f.Name != "tp" && f.Name != "ver").Select(f => $"{f.Name}={f.Value}").Order(StringComparer.Ordinal);
+                var fields = (await db.HashGetAllAsync(key)).Where(f => f.Name != "tp" && f.Name != "ver" && f.Name != "rpv" && f.Name != "rplv").Select(f => $"{f.Name}={f.Value}").Order(StringComparer.Ordinal);
                 lines.Add($"{name} {string.Join(' ', fields)}");
             }
             else if (name.StartsWith("ev:", StringComparison.Ordinal))

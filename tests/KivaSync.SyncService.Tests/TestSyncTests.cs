@@ -62,6 +62,8 @@ public sealed class TestSyncTests : IAsyncLifetime
         Assert.Equal(expected.UnknownEvents.OrderBy(e => e.Key), report.UnknownEvents.Select(e => KeyValuePair.Create(e.Key, (int)e.Value)).OrderBy(e => e.Key));
         Assert.Equal((ulong)expected.EventsWithoutContact, report.EventsWithoutContact);
         Assert.Equal((ulong)expected.HistoricalEventsNotSent, report.HistoricalEventsNotSent);
+        Assert.Equal((ulong)expected.RecurringPayments.Count, report.Subscribers);
+        Assert.Equal((ulong)((expected.RecurringPayments.Count + 49) / 50), report.RequestsByKind["recurring_payment"]);
         // The first rejections, with their 1-based line numbers in the tested log.
         Assert.Equal(
             expected.Rejections.Take(TestSyncRunner.MaxListedRejections).Select(r => (r.Reason, (ulong)r.LineIndex + 1)),
@@ -281,6 +283,29 @@ public sealed class TestSyncTests : IAsyncLifetime
         Assert.Contains("MaxConcurrentTestSyncs", error.Status.Detail, StringComparison.Ordinal);
         Assert.NotNull(error.Trailers.GetValue("retry-after-ms"));
         Assert.Equal(1ul, report.Customers);
+    }
+
+    [Fact]
+    public async Task TestSync_Subscribers_RecurringPaymentsPerFiftyAndUnreadableSchedulesAsAnomalies()
+    {
+        var lines = new List<string>();
+        for (var i = 1; i <= 51; i++)
+        {
+            var schedule = i switch { 1 => "every other tuesday", 2 => "every 0 weeks", _ => "every 3 weeks" };
+            lines.Add($$$"""{"ts":"2024-06-03T10:00:{{{i % 60:D2}}}Z","customer":{"id":"{{{i}}}","email":"c{{{i}}}@example.com"},"attrs":{"status":"Active","schedule":"{{{schedule}}}"}}""");
+        }
+
+        // A gift purchaser is no subscriber; a later readable schedule clears customer 2's anomaly.
+        lines.Add("""{"ts":"2024-06-03T11:00:00Z","customer":{"id":"g","email":"g@example.com"},"attrs":{"status":"Gift Purchaser","schedule":"whenever"}}""");
+        lines.Add("""{"ts":"2024-06-04T11:00:00Z","customer":{"id":"2","email":"c2@example.com"},"attrs":{"schedule":"Monthly"}}""");
+
+        var report = await RunAsync(Tenant, lines, chunkSize: 4_096);
+
+        Assert.Equal(51ul, report.Subscribers);
+        Assert.Equal(2ul, report.RequestsByKind["recurring_payment"]);
+        var anomaly = Assert.Single(report.ScheduleAnomalies);
+        Assert.Contains("customer 1:", anomaly, StringComparison.Ordinal);
+        Assert.Contains("every other tuesday", anomaly, StringComparison.Ordinal);
     }
 
     private async Task<TestSyncReport> RunAsync(string tenant, IReadOnlyList<string> lines, int chunkSize)

@@ -13,7 +13,7 @@ local result = {}
 local seen = {}
 local contacts = {}
 local evq = {}
-local i = 6
+local i = 7
 local n = #ARGV
 while i <= n do
   local kind = ARGV[i]
@@ -26,7 +26,7 @@ while i <= n do
   end
   result[#result + 1] = fresh and 1 or 0
   if kind == 'r' then
-    i = i + 6
+    i = i + 5
   else
     local ev = ARGV[i + 5]
     local np = tonumber(ARGV[i + 7])

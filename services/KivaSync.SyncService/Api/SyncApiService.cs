@@ -7,6 +7,7 @@ using KivaSync.SyncService.Events;
 using KivaSync.SyncService.Provisioning;
 using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
+using KivaSync.SyncService.Subscriptions;
 using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SyncService.TestSync;
@@ -419,6 +420,23 @@ public sealed class SyncApiService(
         if (long.TryParse(s.Get(ContactSnapshot.Fields.LastEntryTs), out var lastTs))
         {
             status.LastEntryTs = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(lastTs));
+        }
+
+        if (SubscriberSnapshot.Map(s) is { } rp)
+        {
+            var rpPending = long.TryParse(s.Get(ContactSnapshot.Fields.RpVersion), out var rv) && rv > (long.TryParse(s.Get(ContactSnapshot.Fields.RpSentVersion), out var sv) ? sv : 0);
+            status.Subscription = new SubscriptionStatus
+            {
+                Status = rp.NormalizedStatus,
+                StoreStatus = rp.StoreStatus,
+                BillingInterval = rp.BillingInterval.Value ?? "",
+                BillingIntervalCount = (uint)(rp.BillingIntervalCount.Value ?? 0),
+                NextPaymentDate = rp.NextPaymentDate.Value ?? "",
+                UnreadableSchedule = rp.UnreadableSchedule ?? "",
+                Pending = rpPending,
+                // Pending: what the next send carries; else what AC accepted last.
+                SuppressAutomations = rpPending ? SubscriberSnapshot.SuppressAutomations(s) : s.Get(ContactSnapshot.Fields.RpSentSuppress) == "1",
+            };
         }
 
         if (s.AcId is { } acId)

@@ -83,7 +83,10 @@ public sealed class EventRules
     }
 
     /// <summary>True when the entry's ts is within the live threshold of <paramref name="nowMs"/>.</summary>
-    public bool IsLive(LogEntry entry, long nowMs) => nowMs - entry.Ts.ToUnixTimeMilliseconds() <= (long)LiveThreshold.TotalMilliseconds;
+    public bool IsLive(LogEntry entry, long nowMs) => IsLive(entry.Ts.ToUnixTimeMilliseconds(), nowMs);
+
+    /// <summary>True when an entry with this ts (unix ms) is within the live threshold of <paramref name="nowMs"/>.</summary>
+    public bool IsLive(long tsMs, long nowMs) => nowMs - tsMs <= (long)LiveThreshold.TotalMilliseconds;
 
     // Never ends in half a surrogate pair: a lone half reaches AC as U+FFFD, a character the log never had.
     private static string Cut(string value, int length) =>

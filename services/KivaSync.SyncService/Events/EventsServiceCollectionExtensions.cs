@@ -14,6 +14,7 @@ public static class EventsServiceCollectionExtensions
         services.AddSingleton<DeepDataSetup>();
         services.AddSingleton<IContactFollowUp, EventsFollowUp>();
         services.AddSingleton<IContactFollowUp, OrdersFollowUp>();
+        services.AddHostedService<OrderSender>();
         services.AddSingleton<IProvisioningStep, EventTrackingStep>();
         services.AddSingleton<IProvisioningStep, DeepDataConnectionStep>();
         return services;

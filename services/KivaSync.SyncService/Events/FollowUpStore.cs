@@ -21,9 +21,26 @@ public sealed record QueuedEvent(RedisValue Raw, string AcName, string Data)
 /// <summary>A customer's order waiting for AC.</summary>
 /// <param name="TsMs">Ts of the entry stored (to tell whether a newer one arrived while sending).</param>
 /// <param name="Source">Source of the first entry (1 live, 0 historical).</param>
-/// <param name="AcId">AC's order id once sent.</param>
-/// <param name="AcSource">The source AC has, once sent.</param>
-public sealed record StoredOrder(string OrderId, PendingOrder Order, long TsMs, int Source, string? AcId, int? AcSource);
+/// <param name="AcId">The recordId of the GraphQL call that last sent it, once sent.</param>
+/// <param name="AcSource">The source it was first sent with (AC keeps it), once sent.</param>
+/// <param name="CreatedTsMs">Ts of the order's earliest entry (falls back to <paramref name="TsMs"/>).</param>
+public sealed record StoredOrder(string OrderId, PendingOrder Order, long TsMs, int Source, string? AcId, int? AcSource, long CreatedTsMs = 0)
+{
+    /// <summary>The source to send: the one it was first sent with, else its first entry's (the contract's creationSource rule).</summary>
+    public int SourceToSend => AcSource ?? Source;
+}
+
+/// <summary>A customer in the tenant's order queue.</summary>
+/// <param name="CustomerId">The customer id.</param>
+/// <param name="QueuedAtMs">When it was queued (ms).</param>
+/// <param name="Live">True when it waits with an order from a live entry.</param>
+public sealed record QueuedOrderCustomer(string CustomerId, long QueuedAtMs, bool Live);
+
+/// <summary>The tenant's order queue at a glance.</summary>
+/// <param name="Customers">Customers waiting (both queues).</param>
+/// <param name="OldestLiveMs">When the oldest live one was queued; null when none.</param>
+/// <param name="NewestMs">When the latest one was queued; null when none.</param>
+public sealed record OrderQueueHead(IReadOnlyList<QueuedOrderCustomer> Customers, long? OldestLiveMs, long? NewestMs);
 
 /// <summary>Tenant-wide event figures, for status and test-sync style reports.</summary>
 public sealed record EventFigures(long Queued, long HistoricalNotSent, long WithoutContact, long Refused, IReadOnlyDictionary<string, long> Unknown);
@@ -106,7 +123,7 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
         var orders = new List<StoredOrder>(ids.Length);
         foreach (var id in ids.Select(i => i.ToString()).Order(StringComparer.Ordinal))
         {
-            var v = await Db.HashGetAsync(keys.Orders(customerId), [id, "t:" + id, "src:" + id, "ac:" + id, "acsrc:" + id]);
+            var v = await Db.HashGetAsync(keys.Orders(customerId), [id, "t:" + id, "src:" + id, "ac:" + id, "acsrc:" + id, "ct:" + id]);
             if (v[0].IsNullOrEmpty)
             {
                 continue;
@@ -114,21 +131,110 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
 
             orders.Add(new StoredOrder(
                 id, PendingOrder.FromJson(v[0]!), (long)v[1], v[2] == "1" ? 1 : 0,
-                v[3].IsNullOrEmpty ? null : v[3].ToString(), v[4].IsNullOrEmpty ? null : (int)v[4]));
+                v[3].IsNullOrEmpty ? null : v[3].ToString(), v[4].IsNullOrEmpty ? null : (int)v[4],
+                v[5].IsNullOrEmpty ? (long)v[1] : (long)v[5]));
         }
 
         return orders;
     }
 
-    /// <summary>Records that AC has the order; it stops waiting unless a newer entry replaced it meanwhile.</summary>
-    public Task RecordOrderSentAsync(string tenant, string customerId, StoredOrder order, string acId, int acSource)
+    /// <summary>Queues a customer (whose contact AC has) for the order sender; <paramref name="live"/> when one of its
+    /// waiting orders comes from a live entry. A customer already queued keeps its place.</summary>
+    public Task QueueOrdersAsync(string tenant, string customerId, bool live, long nowMs)
+    {
+        var keys = new RedisKeys(tenant);
+        var tx = Db.CreateTransaction();
+        _ = tx.SortedSetAddAsync(keys.OrdersQueue, customerId, nowMs, SortedSetWhen.NotExists);
+        if (live)
+        {
+            _ = tx.SortedSetAddAsync(keys.OrdersQueueLive, customerId, nowMs, SortedSetWhen.NotExists);
+        }
+
+        return tx.ExecuteAsync();
+    }
+
+    /// <summary>Customers waiting in the order queue.</summary>
+    public Task<long> OrderQueueLengthAsync(string tenant) => Db.SortedSetLengthAsync(new RedisKeys(tenant).OrdersQueue);
+
+    /// <summary>Whether a customer waits in the order queue.</summary>
+    public async Task<bool> IsQueuedForOrdersAsync(string tenant, string customerId) =>
+        (await Db.SortedSetScoreAsync(new RedisKeys(tenant).OrdersQueue, customerId)).HasValue;
+
+    /// <summary>The head of the tenant's order queue: live customers first, then the oldest; at most <paramref name="max"/>.</summary>
+    public async Task<OrderQueueHead> ReadOrderQueueAsync(string tenant, int max)
+    {
+        var keys = new RedisKeys(tenant);
+        var live = await Db.SortedSetRangeByRankWithScoresAsync(keys.OrdersQueueLive, 0, max - 1);
+        var all = await Db.SortedSetRangeByRankWithScoresAsync(keys.OrdersQueue, 0, max - 1);
+        var newest = await Db.SortedSetRangeByRankWithScoresAsync(keys.OrdersQueue, -1, -1);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var customers = new List<QueuedOrderCustomer>();
+        foreach (var e in live)
+        {
+            seen.Add(e.Element!);
+            customers.Add(new QueuedOrderCustomer(e.Element!, (long)e.Score, Live: true));
+        }
+
+        customers.AddRange(all.Where(e => !seen.Contains(e.Element!)).Select(e => new QueuedOrderCustomer(e.Element!, (long)e.Score, Live: false)));
+        return new OrderQueueHead(
+            [.. customers.Take(max)],
+            live.Length == 0 ? null : (long)live[0].Score,
+            newest.Length == 0 ? null : (long)newest[0].Score);
+    }
+
+    /// <summary>Takes a customer out of the order queue once none of its orders waits (a new one may have arrived).</summary>
+    public Task DequeueOrdersIfDoneAsync(string tenant, string customerId)
     {
         var keys = new RedisKeys(tenant);
         return Db.ScriptEvaluateAsync(
-            "redis.call('HSET', KEYS[1], 'ac:' .. ARGV[1], ARGV[2], 'acsrc:' .. ARGV[1], ARGV[3]) " +
+            "if redis.call('SCARD', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) redis.call('ZREM', KEYS[3], ARGV[1]) end return 1",
+            [keys.OrdersPending(customerId), keys.OrdersQueue, keys.OrdersQueueLive],
+            [customerId]);
+    }
+
+    /// <summary>Becomes (or stays) the tenant's order sender for <paramref name="lease"/>; false while another replica is.</summary>
+    public async Task<bool> HoldOrderSenderAsync(string tenant, string replica, TimeSpan lease) =>
+        (long)await Db.ScriptEvaluateAsync(
+            "local v = redis.call('GET', KEYS[1]) if v and v ~= ARGV[1] then return 0 end " +
+            "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1",
+            [new RedisKeys(tenant).OrdersSender],
+            [replica, (long)lease.TotalMilliseconds]) == 1;
+
+    /// <summary>Stops being the tenant's order sender (on shutdown), so another replica takes over at once.</summary>
+    public Task ReleaseOrderSenderAsync(string tenant, string replica) =>
+        Db.ScriptEvaluateAsync(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1",
+            [new RedisKeys(tenant).OrdersSender], [replica]);
+
+    /// <summary>Records that AC accepted the order (GraphQL <paramref name="recordId"/>, sent with <paramref name="sentSource"/>,
+    /// which stays its source); it stops waiting unless a newer entry replaced it meanwhile.</summary>
+    public Task RecordOrderAcceptedAsync(string tenant, string customerId, StoredOrder order, string recordId, int sentSource)
+    {
+        var keys = new RedisKeys(tenant);
+        return Db.ScriptEvaluateAsync(
+            "redis.call('HSET', KEYS[1], 'ac:' .. ARGV[1], ARGV[2]) redis.call('HSETNX', KEYS[1], 'acsrc:' .. ARGV[1], ARGV[3]) " +
+            "redis.call('HDEL', KEYS[1], 'rej:' .. ARGV[1]) " +
             "if redis.call('HGET', KEYS[1], 't:' .. ARGV[1]) == ARGV[4] then redis.call('SREM', KEYS[2], ARGV[1]) end return 1",
             [keys.Orders(customerId), keys.OrdersPending(customerId)],
-            [order.OrderId, acId, acSource, order.TsMs]);
+            [order.OrderId, recordId, sentSource, order.TsMs]);
+    }
+
+    /// <summary>Sets an order AC refused aside with AC's reason: it stops waiting until retried (dead letters) or a newer
+    /// entry changes it. Returns false when a newer entry replaced it meanwhile (that one is sent instead).</summary>
+    public async Task<bool> SetOrderAsideAsync(string tenant, string customerId, StoredOrder order, string reason) =>
+        (long)await Db.ScriptEvaluateAsync(
+            "if redis.call('HGET', KEYS[1], 't:' .. ARGV[1]) ~= ARGV[3] then return 0 end " +
+            "redis.call('HSET', KEYS[1], 'rej:' .. ARGV[1], ARGV[2]) redis.call('SREM', KEYS[2], ARGV[1]) return 1",
+            [new RedisKeys(tenant).Orders(customerId), new RedisKeys(tenant).OrdersPending(customerId)],
+            [order.OrderId, reason, order.TsMs]) == 1;
+
+    /// <summary>A customer's orders: how many AC has (sent at least once), how many wait, how many are set aside.</summary>
+    public async Task<(int Sent, int Pending, int SetAside)> ReadOrderCountsAsync(string tenant, string customerId)
+    {
+        var keys = new RedisKeys(tenant);
+        var fields = await Db.HashKeysAsync(keys.Orders(customerId));
+        var pending = await Db.SetLengthAsync(keys.OrdersPending(customerId));
+        return (fields.Count(f => f.StartsWith("ac:")), (int)pending, fields.Count(f => f.StartsWith("rej:")));
     }
 
     /// <summary>Whether event tracking is known to be on, and which of <paramref name="names"/> are known to be registered.</summary>
@@ -153,7 +259,7 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
     /// <summary>Forgets what is known about tracking (AC said it is off or a name is not registered).</summary>
     public Task ForgetTrackingAsync(string tenant) => Db.KeyDeleteAsync(new RedisKeys(tenant).AcEventNames);
 
-    /// <summary>A stored Deep Data id: "connection" or "c:&lt;customer id&gt;".</summary>
+    /// <summary>A stored Deep Data id: "connection".</summary>
     public async Task<string?> ReadEcomIdAsync(string tenant, string field)
     {
         var v = await Db.HashGetAsync(new RedisKeys(tenant).AcEcom, field);

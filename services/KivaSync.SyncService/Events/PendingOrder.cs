@@ -5,7 +5,8 @@ using KivaSync.SystemLog;
 namespace KivaSync.SyncService.Events;
 
 /// <summary>A paid order as stored in Redis until AC has it: the latest entry's amounts and items (money in cents).</summary>
-/// <param name="Ts">The entry's ts as logged (the order's external created date).</param>
+/// <param name="Ts">The latest entry's ts as logged.</param>
+/// <param name="Event">The latest entry's event name (AC's storeStatus); null in orders stored before it was kept.</param>
 public sealed record PendingOrder(
     [property: JsonPropertyName("ts")] string Ts,
     [property: JsonPropertyName("week")] string? Week,
@@ -14,13 +15,14 @@ public sealed record PendingOrder(
     [property: JsonPropertyName("ship")] long ShippingCents,
     [property: JsonPropertyName("tax")] long TaxCents,
     [property: JsonPropertyName("disc")] long DiscountCents,
-    [property: JsonPropertyName("items")] IReadOnlyList<PendingOrderItem> Items)
+    [property: JsonPropertyName("items")] IReadOnlyList<PendingOrderItem> Items,
+    [property: JsonPropertyName("ev")] string? Event = null)
 {
     /// <summary>The stored form of an entry's order.</summary>
     public static string ToJson(LogEntry entry, PaidOrder order) =>
         JsonSerializer.Serialize(
             new PendingOrder(entry.TsText, order.Week, order.TotalCents, order.Currency, order.ShippingCents, order.TaxCents, order.DiscountCents,
-                [.. order.Items.Select(i => new PendingOrderItem(i.Sku, i.Name, i.Qty, i.PriceCents, i.Category))]),
+                [.. order.Items.Select(i => new PendingOrderItem(i.Sku, i.Name, i.Qty, i.PriceCents, i.Category))], entry.Event),
             PendingOrderJson.Default.PendingOrder);
 
     /// <summary>Reads the stored form.</summary>

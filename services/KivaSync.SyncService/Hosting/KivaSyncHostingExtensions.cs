@@ -9,6 +9,7 @@ using KivaSync.SyncService.Security;
 using KivaSync.SyncService.State;
 using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Sync;
+using KivaSync.SyncService.Subscriptions;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.TestSync;
 using KivaSync.SyncService.Tenants;
@@ -74,6 +75,9 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<ContactSyncer>();
         services.AddKivaSyncEventsAndOrders();
         services.AddHostedService<ContactSyncWorker>();
+        services.AddSingleton<RecurringPaymentStore>();
+        services.AddSingleton<RecurringPaymentsSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<RecurringPaymentsSender>());
         services.AddSingleton<TenantStatusReader>();
         services.AddSingleton<TestSyncAdmission>();
         services.AddSingleton<TenantGauges>();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using Google.Protobuf;
 using KivaSync.Contracts.V1;
 using KivaSync.SyncService.Errors;
@@ -7,6 +8,7 @@ using KivaSync.SyncService.State;
 using KivaSync.SyncService.Telemetry;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SystemLog;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using ContractReason = KivaSync.Contracts.V1.RejectReason;
 using LogReason = KivaSync.SystemLog.RejectReason;
@@ -24,8 +26,10 @@ namespace KivaSync.SyncService.Ingest;
 /// calling it in batch order makes Redis run the batches in file order on one connection while
 /// their results are still on the way.
 /// </remarks>
-public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, TimeProvider time, SyncTelemetry telemetry)
+public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, TimeProvider time, SyncTelemetry telemetry, IOptions<KivaSyncOptions> options)
 {
+    private readonly IngestOptions limits = options.Value.Ingest;
+
     /// <summary>How long identities of entries whose replay is harmless are kept at least (docs/dedup.md);
     /// they are dropped between one and two windows after they were first seen.</summary>
     public static readonly TimeSpan DedupWindow = TimeSpan.FromDays(7);
@@ -92,20 +96,24 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
             if (!groups.TryGetValue(tenant, out var group))
             {
                 tenants.TryGet(tenant, out var tenantOptions);
-                group = new TenantGroup(tenant, traceParent, path, lineCount, EventRules.For(tenantOptions));
+                group = new TenantGroup(tenant, traceParent, lineCount, EventRules.For(tenantOptions), limits);
                 groups[tenant] = group;
             }
 
+            var detail = outcome.Detail;
             if (outcome.Entry is { } entry)
             {
-                IngestScriptEntry.WriteAccepted(group.Args, identity, entry, group.Rules, nowMs);
+                IngestScriptEntry.WriteAccepted(group.Args, identity, entry, group.Rules, nowMs, limits.MaxStoredTextBytes);
             }
             else
             {
-                IngestScriptEntry.WriteRejected(group.Args, identity, outcome.Reason, outcome.Detail, line.Offset);
+                // Cut once: the stored record and the acknowledgement say the same.
+                detail = StoredText.Cut(detail ?? "", limits.MaxStoredTextBytes);
+                var record = StoredText.RejectionRecord(outcome.Reason.ToContractName(), detail, path, line.Offset, nowMs, limits.MaxStoredTextBytes);
+                IngestScriptEntry.WriteRejected(group.Args, identity, outcome.Reason, record);
             }
 
-            slots[i] = new Slot(group, group.Count++, outcome.Reason, outcome.Detail);
+            slots[i] = new Slot(group, group.Count++, outcome.Reason, detail);
         }
 
         return new PreparedBatch(batch, groups.Values.ToArray(), slots, activity);
@@ -209,6 +217,16 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
             throw GrpcErrors.InvalidArgument("source.fingerprint", "every batch carries its source's fingerprint");
         }
 
+        // A source identity is kept per rejection and in traces: absurd ones are refused, not stored.
+        CheckBytes("source.fingerprint", batch.Source.Fingerprint, limits.MaxFingerprintBytes, nameof(IngestOptions.MaxFingerprintBytes));
+        CheckBytes("source.path", batch.Source.Path, limits.MaxSourcePathBytes, nameof(IngestOptions.MaxSourcePathBytes));
+        if (batch.Lines.Count > limits.MaxLinesPerBatch)
+        {
+            throw GrpcErrors.InvalidArgument(
+                "lines",
+                $"the batch has {batch.Lines.Count} lines; the service takes at most {limits.MaxLinesPerBatch} (KivaSync:Ingest:MaxLinesPerBatch): ship smaller batches");
+        }
+
         if (batch.EndOffset < batch.StartOffset)
         {
             throw GrpcErrors.InvalidArgument("end_offset", "end_offset is before start_offset");
@@ -216,10 +234,20 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
 
         foreach (var line in batch.Lines)
         {
-            if (line.Offset < batch.StartOffset || line.Offset + line.Length > batch.EndOffset)
+            // Compared without adding: offset + length may wrap past 2^64 - 1.
+            if (line.Offset < batch.StartOffset || line.Offset > batch.EndOffset || line.Length > batch.EndOffset - line.Offset)
             {
                 throw GrpcErrors.InvalidArgument("lines.offset", $"line at offset {line.Offset} lies outside the batch's range [{batch.StartOffset}, {batch.EndOffset})");
             }
+        }
+    }
+
+    private static void CheckBytes(string field, string value, int max, string option)
+    {
+        // Characters first: a UTF-8 character takes at most 3 bytes per UTF-16 unit, so short strings skip the count.
+        if (value.Length * 3 > max && Encoding.UTF8.GetByteCount(value) is var bytes && bytes > max)
+        {
+            throw GrpcErrors.InvalidArgument(field, $"{field} is {bytes} bytes; the service takes at most {max} (KivaSync:Ingest:{option})");
         }
     }
 
@@ -263,7 +291,7 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
 
     internal sealed class TenantGroup
     {
-        public TenantGroup(string tenant, string? traceParent, string sourcePath, int lines, EventRules rules)
+        public TenantGroup(string tenant, string? traceParent, int lines, EventRules rules, IngestOptions limits)
         {
             Tenant = tenant;
             Rules = rules;
@@ -274,7 +302,7 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
                 Args.Add(RedisValue.Null);
             }
 
-            IngestScriptEntry.WriteHeader(Args, traceParent, sourcePath);
+            IngestScriptEntry.WriteHeader(Args, traceParent, limits.MaxRejectedEntries, limits.MaxRejectedBytes);
         }
 
         public string Tenant { get; }

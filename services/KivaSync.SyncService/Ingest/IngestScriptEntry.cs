@@ -15,7 +15,7 @@ namespace KivaSync.SyncService.Ingest;
 /// the dedup window), bucket, member, ts (unix ms), week ("" unless a weekly cycle), event, order (both
 /// below), number of field pairs, then for "c" the customer id, for "c"/"l" the email and its lower case ("" when the same),
 /// then the pairs (fn, ln, ph and attribute changes; "" clears).</item>
-/// <item>rejected: "r", bucket, member, reason, detail, offset.</item>
+/// <item>rejected: "r", bucket, member, reason, the record to keep in the tenant's list of rejections (JSON, see <see cref="StoredText.RejectionRecord"/>).</item>
 /// </list>
 /// Event: "" none (or the weekly cycle), "!" + log name for an unknown event, "-" for a historical event
 /// that is not sent, "~" for an event without a customer or contact, else event data + "\n" + AC name (queued as is;
@@ -24,14 +24,17 @@ namespace KivaSync.SyncService.Ingest;
 /// </summary>
 internal static class IngestScriptEntry
 {
-    /// <summary>Arguments before the entries: traceparent ("" none) and source path (after the store's own).</summary>
-    public static void WriteHeader(List<RedisValue> args, string? traceParent, string sourcePath)
+    /// <summary>Arguments before the entries (after the store's own): traceparent ("" none), then the bounds of the
+    /// tenant's list of rejections: most records and most bytes.</summary>
+    public static void WriteHeader(List<RedisValue> args, string? traceParent, int maxRejectedEntries, long maxRejectedBytes)
     {
         args.Add(traceParent ?? "");
-        args.Add(sourcePath);
+        args.Add(maxRejectedEntries);
+        args.Add(maxRejectedBytes);
     }
 
-    public static void WriteAccepted(List<RedisValue> args, ReadOnlySpan<byte> identity, LogEntry entry, EventRules rules, long nowMs)
+    /// <param name="maxTextBytes">An unknown event's name is kept as a field name: cut to this (<see cref="StoredText.Cut"/>).</param>
+    public static void WriteAccepted(List<RedisValue> args, ReadOnlySpan<byte> identity, LogEntry entry, EventRules rules, long nowMs, int maxTextBytes)
     {
         var windowed = !NeedsLastingIdentity(entry);
         var person = entry.Subject;
@@ -40,7 +43,7 @@ internal static class IngestScriptEntry
         WriteIdentity(args, identity, windowed);
         args.Add(entry.Ts.ToUnixTimeMilliseconds());
         args.Add(entry.Event == EventCatalog.WeeklyCycleCompleted && entry.Week is not null ? entry.Week : "");
-        WriteEventAndOrder(args, entry, rules, nowMs);
+        WriteEventAndOrder(args, entry, rules, nowMs, maxTextBytes);
         var countAt = args.Count;
         args.Add(0);
         if (person is null)
@@ -63,6 +66,20 @@ internal static class IngestScriptEntry
         if (entry.Customer is not null && entry.Attrs is { } attrs)
         {
             AddChange(args, ContactSnapshot.Fields.Status, attrs.Status);
+            if (RecurringPaymentMapping.IsSubscriberStatus(attrs.Status.Value))
+            {
+                args.Add(ContactSnapshot.Fields.SubscriberStatus);
+                args.Add(attrs.Status.Value!);
+            }
+
+            if (attrs.Schedule.IsPresent)
+            {
+                args.Add(ContactSnapshot.Fields.BillingInterval);
+                args.Add(attrs.Schedule.Value is { } schedule && RecurringPaymentMapping.ReadSchedule(schedule) is { } interval
+                    ? interval.Interval + " " + interval.Count.ToString(CultureInfo.InvariantCulture)
+                    : "");
+            }
+
             AddChange(args, ContactSnapshot.Fields.NextDelivery, attrs.NextDelivery);
             AddChange(args, ContactSnapshot.Fields.CancelledOn, attrs.CancelledOn);
             AddChange(args, ContactSnapshot.Fields.Schedule, attrs.Schedule);
@@ -82,12 +99,21 @@ internal static class IngestScriptEntry
             }
         }
 
+        // The latest Order Completed order's total and currency are the subscription's payment (not gift boxes).
+        if (entry.Customer is not null && entry.Event == EventCatalog.OrderCompleted && entry.Order is { } paid)
+        {
+            args.Add(ContactSnapshot.Fields.PaymentCents);
+            args.Add(paid.TotalCents);
+            args.Add(ContactSnapshot.Fields.PaymentCurrency);
+            args.Add(paid.Currency);
+        }
+
         args[countAt] = (args.Count - start) / 2;
     }
 
     /// <summary>What the script does with the entry's event and paid order; decided here, where the tenant's
     /// rules are, so the script only queues and counts.</summary>
-    private static void WriteEventAndOrder(List<RedisValue> args, LogEntry entry, EventRules rules, long nowMs)
+    private static void WriteEventAndOrder(List<RedisValue> args, LogEntry entry, EventRules rules, long nowMs, int maxTextBytes)
     {
         var live = rules.IsLive(entry, nowMs);
         if (entry.Event is not { } name || name == EventCatalog.WeeklyCycleCompleted)
@@ -96,7 +122,7 @@ internal static class IngestScriptEntry
         }
         else if (!rules.TryGet(name, out var definition))
         {
-            args.Add("!" + name);
+            args.Add("!" + StoredText.Cut(name, maxTextBytes));
         }
         else if (entry.Subject is null)
         {
@@ -122,14 +148,13 @@ internal static class IngestScriptEntry
         }
     }
 
-    public static void WriteRejected(List<RedisValue> args, ReadOnlySpan<byte> identity, RejectReason reason, string? detail, ulong offset)
+    public static void WriteRejected(List<RedisValue> args, ReadOnlySpan<byte> identity, RejectReason reason, byte[] record)
     {
         args.Add("r");
         // A rejection is counted once forever: its identity is lasting.
         WriteIdentity(args, identity, windowed: false);
         args.Add(reason.ToContractName());
-        args.Add(detail ?? "");
-        args.Add(offset);
+        args.Add(record);
     }
 
     /// <summary>

@@ -21,7 +21,10 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
     {
         // The batch's source tenant must be allowed (else PERMISSION_DENIED); a line naming another tenant the
         // caller may not write is rejected alone by the pipeline.
-        Func<string, bool> tenantAllowed = CallerAccess.Of(context).Allows;
+        var access = CallerAccess.Of(context);
+        Func<string, bool> tenantAllowed = access.Allows;
+        // Open mode has one anonymous caller: no per-caller share there, the tenant share still applies.
+        var caller = ReferenceEquals(access, CallerAccess.Open) ? null : access.Caller;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         using var window = new SemaphoreSlim(MaxBatchesInFlight);
         var inOrder = Channel.CreateUnbounded<Task<BatchAck>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -35,18 +38,19 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
             await foreach (var batch in requestStream.ReadAllAsync(reading.Token))
             {
                 await window.WaitAsync(reading.Token);
-                if (!admission.TryEnter())
+                // A batch counts against its source tenant's share only if the caller may write that tenant (else it
+                // is refused by validation and must not eat another tenant's share meanwhile).
+                var tenant = batch.Source?.Tenant is { Length: > 0 } named && tenantAllowed(named) ? named : null;
+                var refusal = admission.TryEnter(caller, tenant);
+                if (refusal != IngestRefusal.None)
                 {
                     // Acks of the batches before it still go out; then the call ends with the refusal.
-                    inOrder.Writer.TryWrite(Task.FromException<BatchAck>(GrpcErrors.ResourceExhausted(
-                        "INGEST_OVERLOADED",
-                        "the sync service is processing as many batches as it may; nothing from this batch on was acknowledged, resend after the retry delay",
-                        admission.RetryAfter)));
+                    inOrder.Writer.TryWrite(Task.FromException<BatchAck>(Refused(refusal, caller, tenant)));
                     break;
                 }
 
                 var turn = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-                inOrder.Writer.TryWrite(ProcessAsync(batch, tenantAllowed, previousTurn, turn, stop.Token));
+                inOrder.Writer.TryWrite(ProcessAsync(batch, tenantAllowed, caller, tenant, previousTurn, turn, stop.Token));
                 previousTurn = turn.Task;
             }
         }
@@ -65,7 +69,8 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
 
     /// <summary>Parses a batch, then sends its scripts once the previous batch has sent its own. The turn
     /// says whether this batch's scripts went out; after a failed batch the later ones are not applied.</summary>
-    private async Task<BatchAck> ProcessAsync(EntryBatch batch, Func<string, bool> tenantAllowed, Task<bool> previousTurn, TaskCompletionSource<bool> turn, CancellationToken ct)
+    private async Task<BatchAck> ProcessAsync(
+        EntryBatch batch, Func<string, bool> tenantAllowed, string? caller, string? tenant, Task<bool> previousTurn, TaskCompletionSource<bool> turn, CancellationToken ct)
     {
         try
         {
@@ -83,8 +88,28 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
         finally
         {
             turn.TrySetResult(false);
-            admission.Exit();
+            admission.Exit(caller, tenant);
         }
+    }
+
+    private RpcException Refused(IngestRefusal refusal, string? caller, string? tenant)
+    {
+        const string Resend = "nothing from this batch on was acknowledged, resend after the retry delay";
+        return refusal switch
+        {
+            IngestRefusal.CallerShare => GrpcErrors.ResourceExhausted(
+                "INGEST_CALLER_SHARE",
+                $"caller \"{caller}\" has {admission.CallerLimit} batches in progress, its share of this replica's {admission.Max} (KivaSync:Ingest:CallerShare); {Resend}",
+                admission.RetryAfter),
+            IngestRefusal.TenantShare => GrpcErrors.ResourceExhausted(
+                "INGEST_TENANT_SHARE",
+                $"tenant \"{tenant}\" has {admission.TenantLimit} batches in progress, its share of this replica's {admission.Max} (KivaSync:Ingest:TenantShare); {Resend}",
+                admission.RetryAfter),
+            _ => GrpcErrors.ResourceExhausted(
+                "INGEST_OVERLOADED",
+                $"the sync service is processing as many batches as it may; {Resend}",
+                admission.RetryAfter),
+        };
     }
 
     private static async Task WriteAcksAsync(ChannelReader<Task<BatchAck>> inOrder, IServerStreamWriter<BatchAck> responseStream, SemaphoreSlim window, CancellationTokenSource stop)

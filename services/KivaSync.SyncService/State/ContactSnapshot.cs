@@ -33,6 +33,25 @@ public sealed record ContactSnapshot(string Member, IReadOnlyDictionary<string, 
         public const string Error = "error";
         public const string Attempts = "attempts";
         public const string Force = "force";
+
+        // The recurring payment (subscription): what the mapping reads that the fields above do not hold, kept by
+        // ingest.lua per-field last-writer-wins like them but without a new contact version (AC's contact shows none).
+        /// <summary>The latest of the four subscriber statuses (absent: never a subscriber).</summary>
+        public const string SubscriberStatus = "ss";
+        /// <summary>The schedule as the mapping reads it ("WEEKLY 2", "" for none): a change detector only.</summary>
+        public const string BillingInterval = "bi";
+        /// <summary>total_cents of the latest Order Completed order by ts.</summary>
+        public const string PaymentCents = "pa";
+        /// <summary>currency of the latest Order Completed order by ts.</summary>
+        public const string PaymentCurrency = "pc";
+        /// <summary>Recurring payment version: incremented by every entry that changed one of its values.</summary>
+        public const string RpVersion = "rpv";
+        /// <summary>The recurring payment version of its latest change by a live entry.</summary>
+        public const string RpLiveVersion = "rplv";
+        /// <summary>The recurring payment version AC last accepted.</summary>
+        public const string RpSentVersion = "rp_sent";
+        /// <summary>The suppressAutomations AC last accepted ("1"/"0").</summary>
+        public const string RpSentSuppress = "rp_sup";
     }
 
     /// <summary>True for a customer ("c:id"), false for a lead ("l:email").</summary>

@@ -24,6 +24,9 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
     /// <summary>Kind of a contact's own sync.</summary>
     public const string ContactKind = "contact";
 
+    /// <summary>Kind of an order AC refused (set aside with AC's reason; Detail holds the order id).</summary>
+    public const string OrderKind = "order";
+
     // KEYS: contact hash, inflight, dead, dead:info, dirty, the member's events. ARGV: member, reason, attempts, now, record JSON,
     // lease deadline held (fencing token). A lead merged into a customer meanwhile is not dead-lettered; events it still holds
     // go back to the queue, whose next sync finds the lead gone and hands them to the customer (complete.lua). A contact
@@ -41,10 +44,15 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
         return 1
         """;
 
-    // KEYS: dead, dead:info, dirty, dirty:live, prefix-derived contact hash. ARGV: id, member, now.
+    // KEYS: dead, dead:info, dirty, dirty:live, prefix-derived contact hash, the customer's orders hash and waiting set.
+    // ARGV: id, member, now, the order id of an order dead letter ('' for other kinds): the order waits again.
     private const string Retry = """
         if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
         redis.call('HDEL', KEYS[2], ARGV[1])
+        if ARGV[4] ~= '' then
+          redis.call('HDEL', KEYS[6], 'rej:' .. ARGV[4])
+          if redis.call('HEXISTS', KEYS[6], ARGV[4]) == 1 then redis.call('SADD', KEYS[7], ARGV[4]) end
+        end
         if redis.call('EXISTS', KEYS[5]) == 1 then
           redis.call('HSET', KEYS[5], 'attempts', 0)
           if redis.call('HGET', KEYS[5], 'state') == 'dead' then redis.call('HSET', KEYS[5], 'state', 'failed') end
@@ -120,11 +128,21 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
     {
         var keys = new RedisKeys(tenant);
         var info = await Db.HashGetAsync(keys.DeadLetterInfo, id);
-        var member = info.IsNullOrEmpty ? id : JsonSerializer.Deserialize<DeadLetterRecord>(info.ToString())!.Member;
+        var record = info.IsNullOrEmpty ? null : JsonSerializer.Deserialize<DeadLetterRecord>(info.ToString());
+        var member = record?.Member ?? id;
+        // An order AC refused waits again; its contact's sync hands it to the order sender.
+        var orderId = record is { Kind: OrderKind } && member.StartsWith("c:", StringComparison.Ordinal) ? record.Detail : "";
+        var customerId = orderId.Length > 0 ? member[2..] : "";
         var result = await Db.ScriptEvaluateAsync(
             Retry,
-            [keys.DeadLetters, keys.DeadLetterInfo, keys.Dirty, keys.DirtyLive, keys.Contact(member)],
-            [id, member, nowMs]);
+            [keys.DeadLetters, keys.DeadLetterInfo, keys.Dirty, keys.DirtyLive, keys.Contact(member), keys.Orders(customerId), keys.OrdersPending(customerId)],
+            [id, member, nowMs, orderId]);
+        if ((long)result == 1 && id.StartsWith("rp:", StringComparison.Ordinal))
+        {
+            // A recurring payment AC refused waits again with the tenant's others (Subscriptions/RecurringPaymentsSender).
+            await Db.SetAddAsync(keys.RecurringPaymentsPending, id[3..]);
+        }
+
         return (long)result == 1;
     }
 

@@ -68,11 +68,21 @@ public readonly record struct RedisKeys(string Tenant)
     public string Events(string member) => Prefix + "ev:" + member;
 
     /// <summary>A customer's paid orders (hash: order id → order JSON, "t:id" ts ms, "src:id" source of the first entry,
-    /// "ac:id" AC's order id and "acsrc:id" the source AC has, once sent).</summary>
+    /// "ct:id" ts ms of its earliest entry, "ac:id" the GraphQL recordId of the call that last sent it and "acsrc:id" the
+    /// source it was first sent with (AC keeps it), "rej:id" AC's reason while the order is set aside).</summary>
     public string Orders(string customerId) => Prefix + "o:" + customerId;
 
     /// <summary>A customer's order ids waiting to be sent (set).</summary>
     public string OrdersPending(string customerId) => Prefix + "op:" + customerId;
+
+    /// <summary>Customers whose contact AC has and whose orders wait for a GraphQL call (zset, score = when queued, ms).</summary>
+    public string OrdersQueue => Prefix + "oq";
+
+    /// <summary>Those of them with an order from a live entry: sent after a short batching window, not the backfill's.</summary>
+    public string OrdersQueueLive => Prefix + "oq:live";
+
+    /// <summary>Which replica sends the tenant's orders now (string with a lease).</summary>
+    public string OrdersSender => Prefix + "oq:sender";
 
     /// <summary>Hash unknown event name → count of entries.</summary>
     public string UnknownEvents => Prefix + "unknown_events";
@@ -95,6 +105,12 @@ public readonly record struct RedisKeys(string Tenant)
 
     /// <summary>A contact's state hash, by member ("c:id" or "l:email").</summary>
     public string Contact(string member) => Prefix + member;
+
+    /// <summary>Customer ids whose recurring payment (subscription) changed since AC last accepted it.</summary>
+    public string RecurringPaymentsPending => Prefix + "rpp";
+
+    /// <summary>Held by the replica sending the tenant's recurring payments (one sender at a time).</summary>
+    public string RecurringPaymentsLock => Prefix + "rpp:lock";
 
     /// <summary>Member name of a customer.</summary>
     public static string CustomerMember(string customerId) => "c:" + customerId;

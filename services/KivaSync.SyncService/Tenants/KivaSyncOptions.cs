@@ -54,6 +54,33 @@ public sealed class IngestOptions
     /// <summary>The retry delay a refused shipper is given (RetryInfo and the retry-after-ms trailer).</summary>
     public TimeSpan OverloadRetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Share of <see cref="MaxConcurrentBatches"/> one caller (bearer-token name) may hold at once, so one caller's
+    /// flood leaves room for the others; at least one slot. Not applied in open mode (no callers configured).</summary>
+    public double CallerShare { get; set; } = 0.5;
+
+    /// <summary>Share of <see cref="MaxConcurrentBatches"/> the batches of one tenant (the batch's source tenant) may hold at once; at least one slot.</summary>
+    public double TenantShare { get; set; } = 0.5;
+
+    /// <summary>Most lines in one batch; more is refused with INVALID_ARGUMENT. Bounds one ingest script's run (Redis runs
+    /// one script at a time for every tenant) and the acknowledgement's size.</summary>
+    public int MaxLinesPerBatch { get; set; } = 10_000;
+
+    /// <summary>Longest <c>source.path</c> in UTF-8 bytes; longer is refused with INVALID_ARGUMENT.</summary>
+    public int MaxSourcePathBytes { get; set; } = 1024;
+
+    /// <summary>Longest <c>source.fingerprint</c> in UTF-8 bytes; longer is refused with INVALID_ARGUMENT.</summary>
+    public int MaxFingerprintBytes { get; set; } = 128;
+
+    /// <summary>Text from a batch that is stored per line (a rejection's detail and source path, an unknown event's name)
+    /// is cut to this many bytes once JSON-escaped, ending with "…" when cut. A rejection's detail in the acknowledgement is cut alike.</summary>
+    public int MaxStoredTextBytes { get; set; } = 256;
+
+    /// <summary>The tenant's list of latest rejections (<c>ks:{t}:rejected</c>) keeps at most this many records; the oldest go first.</summary>
+    public int MaxRejectedEntries { get; set; } = 10_000;
+
+    /// <summary>The tenant's list of latest rejections keeps at most this many bytes of records; the oldest go first.</summary>
+    public long MaxRejectedBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>A client connection is asked to close after this long (± 10 %), so long-lived shipper streams
     /// spread over the replicas again; its streams end cleanly and shippers reconnect. Zero: never.</summary>
     public TimeSpan MaxConnectionAge { get; set; } = TimeSpan.FromMinutes(30);
@@ -135,6 +162,15 @@ public sealed class SyncWorkerOptions
 
     /// <summary>A backfill contact dirty this long is sent even while history still arrives (long histories show progress).</summary>
     public TimeSpan BackfillMaxHold { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often each tenant's pending recurring payments (subscriptions) are looked at: a live change goes within it.</summary>
+    public TimeSpan RecurringPaymentsPoll { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest a call of fewer than fifty historical recurring payments waits for more to fill it.</summary>
+    public TimeSpan RecurringPaymentsBatchWindow { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an order from a live entry waits for others to share its GraphQL call (fifty orders a call).</summary>
+    public TimeSpan OrderBatchWindow { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Longest wait before retrying a contact whose sync failed.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);

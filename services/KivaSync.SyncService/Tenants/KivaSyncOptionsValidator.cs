@@ -55,7 +55,27 @@ internal sealed class KivaSyncOptionsValidator : IValidateOptions<KivaSyncOption
             failures.Add("KivaSync:Ingest:OverloadRetryAfter must be in (0, 00:10:00]");
         }
 
+        var ingest = options.Ingest;
+        if (ingest.CallerShare is not (> 0 and <= 1) || ingest.TenantShare is not (> 0 and <= 1))
+        {
+            failures.Add("KivaSync:Ingest:CallerShare and TenantShare must be in (0, 1]");
+        }
+
+        CheckRange(failures, nameof(IngestOptions.MaxLinesPerBatch), ingest.MaxLinesPerBatch, 1, 100_000);
+        CheckRange(failures, nameof(IngestOptions.MaxSourcePathBytes), ingest.MaxSourcePathBytes, 1, 64 * 1024);
+        CheckRange(failures, nameof(IngestOptions.MaxFingerprintBytes), ingest.MaxFingerprintBytes, 1, 4096);
+        CheckRange(failures, nameof(IngestOptions.MaxStoredTextBytes), ingest.MaxStoredTextBytes, 16, 64 * 1024);
+        CheckRange(failures, nameof(IngestOptions.MaxRejectedEntries), ingest.MaxRejectedEntries, 0, 1_000_000);
+        CheckRange(failures, nameof(IngestOptions.MaxRejectedBytes), ingest.MaxRejectedBytes, 0, 1024L * 1024 * 1024);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckRange(List<string> failures, string key, long value, long min, long max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add($"KivaSync:Ingest:{key} must be in [{min}, {max}]");
+        }
     }
 
     private static void CheckUrl(List<string> failures, string tenant, string key, string? value, bool required)

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Google.Protobuf.WellKnownTypes;
 using KivaSync.Contracts.V1;
+using KivaSync.SyncService.ActiveCampaign;
 using KivaSync.SyncService.Events;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SystemLog;
@@ -333,6 +334,20 @@ public sealed class TestSyncRunner
             requests["ecom_order"] = (ulong)fold.Orders.Count;
         }
 
+        // Subscriptions: one recurring payment per subscriber, fifty to a request; a schedule the mapping cannot read is
+        // an anomaly (the contract's one mapping decides, RecurringPaymentMapping).
+        var payments = fold.Customers.Values
+            .Select(c => RecurringPaymentMapping.Map(new SubscriberState(c.CustomerId!, c.Email, c.SubscriberStatus, default, c.Schedule, default, default, null)))
+            .OfType<RecurringPayment>().ToList();
+        report.Subscribers = (ulong)payments.Count;
+        if (payments.Count > 0)
+        {
+            requests["recurring_payment"] = (ulong)((payments.Count + AcClient.GraphQlMaxItems - 1) / AcClient.GraphQlMaxItems);
+        }
+
+        report.ScheduleAnomalies.Add(payments.Where(p => p.UnreadableSchedule is not null).Take(MaxListedConflicts).Select(p => string.Create(CultureInfo.InvariantCulture,
+            $"customer {p.StoreCustomerId}: schedule \"{p.UnreadableSchedule}\" is none of weekly, bi-weekly, every N weeks, monthly, every N months: its recurring payment gets no billing interval")));
+
         requests["provision"] = (ulong)ProvisionRequests;
         var contactSide = requests.Values.Aggregate(0UL, (a, b) => a + b);
         var events = fold.EventsByName.Values.Aggregate(0UL, (a, b) => a + b);
@@ -368,6 +383,10 @@ public sealed class TestSyncRunner
         public string Email { get; set; } = email;
         public string? Status { get; set; }
         public bool? OptIn { get; set; }
+
+        /// <summary>The latest subscriber status (null: never a subscriber) and the schedule as logged, for the recurring payment.</summary>
+        public string? SubscriberStatus { get; set; }
+        public Logged<string> Schedule { get; set; }
 
         /// <summary>Lists the contact ends up subscribed to (All, Leads, Active, Cancelled; none after an opt-out).</summary>
         public int ListCount()
@@ -416,6 +435,15 @@ public sealed class TestSyncRunner
                     if (attrs.Status is { IsPresent: true, Value: { } status })
                     {
                         subject.Status = status;
+                        if (RecurringPaymentMapping.IsSubscriberStatus(status))
+                        {
+                            subject.SubscriberStatus = status;
+                        }
+                    }
+
+                    if (attrs.Schedule.IsPresent)
+                    {
+                        subject.Schedule = Logged<string>.Of(attrs.Schedule.Value);
                     }
 
                     if (attrs.MarketingOptIn is { } optIn)

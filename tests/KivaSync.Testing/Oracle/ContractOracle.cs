@@ -154,6 +154,16 @@ public static class ContractOracle
         public bool? OptIn { get; set; }
         public (string Week, string State)? Order { get; set; }
         public List<(ExpectedEvent Event, long At)> Events { get; } = [];
+
+        // What the recurring payment reads: the latest subscriber status, the attrs as logged (absent/null/value)
+        // and the latest Order Completed's total and currency; RpLive: a live entry changed one of its values.
+        public string? SubscriberStatus { get; set; }
+        public Optional<string> Box { get; set; }
+        public Optional<string> Schedule { get; set; }
+        public Optional<string> NextDelivery { get; set; }
+        public Optional<string> CancelledOn { get; set; }
+        public (long Cents, string Currency)? Payment { get; set; }
+        public bool RpLive { get; set; }
         public long FirstSeen { get; init; }
     }
 
@@ -193,6 +203,8 @@ public static class ContractOracle
                 .Concat(leads.Values.OrderBy(c => c.FirstSeen))
                 .Select(c => ToExpected(c, currentWeek))
                 .ToList();
+            var recurringPayments = customers.Values.Select(ToRecurringPayment).OfType<ExpectedRecurringPayment>()
+                .ToDictionary(r => r.Id, StringComparer.Ordinal);
             var finalOrders = orders.ToDictionary(
                 o => o.Key,
                 o => o.Value.Order with { Email = customers.TryGetValue(o.Value.CustomerId, out var c) ? c.Email : o.Value.Order.Email },
@@ -203,6 +215,7 @@ public static class ContractOracle
                 CurrentWeek = currentWeek,
                 Contacts = contacts,
                 Orders = finalOrders,
+                RecurringPayments = recurringPayments,
                 RejectedByReason = Rejections.GroupBy(r => r.Reason, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
                 Rejections = Rejections,
                 UnknownEvents = unknown,
@@ -217,8 +230,11 @@ public static class ContractOracle
         private void Apply(OracleEntry e, long at, DateTimeOffset now, TimeSpan liveThreshold, OracleOptions options)
         {
             ContactState? subject = null;
+            string? rpBefore = null;
             if (e.Customer is { Id: not null } customer)
             {
+                // Taken before the email changes: the email is one of the recurring payment's values.
+                rpBefore = customers.TryGetValue(customer.Id, out var known) ? RpValues(known) : "";
                 subject = CustomerFor(customer, at);
             }
             else if (e.Contact is { } contact)
@@ -226,13 +242,25 @@ public static class ContractOracle
                 subject = ContactFor(contact, at);
             }
 
+            var live = now - e.Ts <= liveThreshold;
+
             // attrs are customers' only; on a contact entry they change nothing.
             if (e.Customer is not null && e.Attrs is { } attrs && subject is not null)
             {
                 ApplyAttrs(subject, attrs);
             }
 
-            var live = now - e.Ts <= liveThreshold;
+            // The subscription's payment is the latest Order Completed's (a gift box is no subscription payment).
+            if (e.Order is { } paid && e.Event == "Order Completed" && e.Customer is { Id: not null } && subject is not null)
+            {
+                subject.Payment = (paid.TotalCents, paid.Currency);
+            }
+
+            // An entry that leaves every recurring payment value as it was changes nothing, live or not.
+            if (rpBefore is not null && live && RpValues(subject!) != rpBefore)
+            {
+                subject!.RpLive = true;
+            }
             if (e.Event is { } name && name != WeeklyCycle)
             {
                 if (AcNameOf(name, options) is { } ac)
@@ -264,9 +292,11 @@ public static class ContractOracle
                 if (e.Customer is { Id: { } customerId } && subject is not null)
                 {
                     var items = order.Items.ToList();
-                    var source = orders.TryGetValue(order.Id, out var existing) ? existing.Order.Source : live ? 1 : 0;
+                    var known = orders.TryGetValue(order.Id, out var existing);
+                    var source = known ? existing.Order.Source : live ? 1 : 0;
                     orders[order.Id] = (new ExpectedOrder(order.Id, customerId, subject.Email, source, order.TotalCents, order.Currency,
-                        order.ShippingCents, order.TaxCents, order.DiscountCents, order.Week, items), customerId);
+                        order.ShippingCents, order.TaxCents, order.DiscountCents, order.Week, items,
+                        known ? existing.Order.CreatedAt : e.Ts, e.Ts, e.Event), customerId);
                 }
                 else
                 {
@@ -392,6 +422,30 @@ public static class ContractOracle
             {
                 state.Status = status;
                 state.Fields[FieldStatus] = status;
+                if (status is "Active" or "Stopped" or "Cancelled" or "Dead")
+                {
+                    state.SubscriberStatus = status;
+                }
+            }
+
+            if (a.Box.IsPresent)
+            {
+                state.Box = a.Box;
+            }
+
+            if (a.Schedule.IsPresent)
+            {
+                state.Schedule = a.Schedule;
+            }
+
+            if (a.NextDelivery.IsPresent)
+            {
+                state.NextDelivery = a.NextDelivery;
+            }
+
+            if (a.CancelledOn.IsPresent)
+            {
+                state.CancelledOn = a.CancelledOn;
             }
 
             Set(FieldNextDelivery, a.NextDelivery);
@@ -469,6 +523,107 @@ public static class ContractOracle
                 MarketingOptIn = c.OptIn,
                 Events = c.Events.Select(e => e.Event).ToList(),
             };
+        }
+
+        /// <summary>The contract's "Subscription" table read on its own (never the service's mapping): null for a
+        /// customer that never had a subscriber status.</summary>
+        private static ExpectedRecurringPayment? ToRecurringPayment(ContactState c)
+        {
+            if (c.CustomerId is null || c.SubscriberStatus is not { } status)
+            {
+                return null;
+            }
+
+            var fields = new Dictionary<string, object?>(StringComparer.Ordinal);
+            if (c.Box.IsPresent)
+            {
+                fields["name"] = c.Box.Value;
+                fields["lineItemNames"] = c.Box.Value is null ? Array.Empty<string>() : new[] { c.Box.Value };
+            }
+
+            string? unreadable = null;
+            if (c.Schedule.IsPresent)
+            {
+                var interval = c.Schedule.Value is null ? null : ReadSchedule(c.Schedule.Value);
+                fields["billingInterval"] = interval?.Interval;
+                fields["billingIntervalCount"] = interval?.Count;
+                unreadable = c.Schedule.Value is not null && interval is null ? c.Schedule.Value : null;
+            }
+
+            if (c.NextDelivery.IsPresent)
+            {
+                fields["nextPaymentDate"] = c.NextDelivery.Value is null ? null : c.NextDelivery.Value + "T00:00:00Z";
+            }
+
+            if (c.CancelledOn.IsPresent)
+            {
+                fields["cancelledDate"] = c.CancelledOn.Value is null ? null : c.CancelledOn.Value + "T00:00:00Z";
+            }
+
+            if (c.Payment is { } payment)
+            {
+                fields["paymentAmount"] = payment.Cents / 100m;
+                fields["currency"] = payment.Currency.ToUpperInvariant();
+            }
+
+            var normalized = status switch
+            {
+                "Active" => "ACTIVE",
+                "Stopped" => "PAUSED",
+                "Cancelled" => "CANCELLED",
+                _ => "EXPIRED",
+            };
+            return new ExpectedRecurringPayment(c.CustomerId, c.CustomerId, c.Email, normalized, status, fields, !c.RpLive, unreadable);
+        }
+
+        /// <summary>weekly, bi-weekly, every N weeks, monthly, every N months; case-insensitive, extra spaces
+        /// ignored, N a whole number ≥ 1 (an AC Int).</summary>
+        private static (string Interval, int Count)? ReadSchedule(string text)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(text,
+                "^ *(?:(?<w>weekly)|(?<b>bi-weekly)|(?<m>monthly)|every +(?<n>[0-9]+) +(?<u>weeks|months)) *$",
+                System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+            if (!m.Success)
+            {
+                return null;
+            }
+
+            if (m.Groups["w"].Success)
+            {
+                return ("WEEKLY", 1);
+            }
+
+            if (m.Groups["b"].Success)
+            {
+                return ("WEEKLY", 2);
+            }
+
+            if (m.Groups["m"].Success)
+            {
+                return ("MONTHLY", 1);
+            }
+
+            var digits = m.Groups["n"].Value.TrimStart('0');
+            if (digits.Length == 0 || digits.Length > 10 || long.Parse(digits, CultureInfo.InvariantCulture) > int.MaxValue)
+            {
+                return null;
+            }
+
+            var n = int.Parse(digits, CultureInfo.InvariantCulture);
+            return (m.Groups["u"].Value.Equals("weeks", StringComparison.OrdinalIgnoreCase) ? "WEEKLY" : "MONTHLY", n);
+        }
+
+        /// <summary>Every recurring payment value of the customer as one comparable text (also before it is a subscriber).</summary>
+        private static string RpValues(ContactState c)
+        {
+            var r = ToRecurringPayment(c) ?? ToRecurringPayment(new ContactState(c.Email)
+            {
+                CustomerId = c.CustomerId, SubscriberStatus = "Active", Box = c.Box, Schedule = c.Schedule,
+                NextDelivery = c.NextDelivery, CancelledOn = c.CancelledOn, Payment = c.Payment,
+            })!;
+            var status = c.SubscriberStatus ?? "-";
+            return string.Join("\u0001", new[] { r.Email, status }.Concat(r.Fields.OrderBy(f => f.Key, StringComparer.Ordinal)
+                .Select(f => f.Key + "=" + (f.Value is string[] list ? "[" + string.Join(",", list) + "]" : Convert.ToString(f.Value, CultureInfo.InvariantCulture)))));
         }
 
         private static string IsoWeekLabel(DateTimeOffset instant)

@@ -25,6 +25,9 @@ public sealed record ExpectedAccount
     /// <summary>Deep Data orders by order id (the ecomOrder's external id).</summary>
     public required IReadOnlyDictionary<string, ExpectedOrder> Orders { get; init; }
 
+    /// <summary>Every subscriber's one recurring payment, by storeRecurringPaymentId (= the customer id).</summary>
+    public IReadOnlyDictionary<string, ExpectedRecurringPayment> RecurringPayments { get; init; } = new Dictionary<string, ExpectedRecurringPayment>(StringComparer.Ordinal);
+
     /// <summary>Distinct rejected lines per contract reason name (too_long, invalid_json, ...).</summary>
     public required IReadOnlyDictionary<string, int> RejectedByReason { get; init; }
 
@@ -128,6 +131,9 @@ public sealed record ExpectedEvent(string AcName, string LogName, DateTimeOffset
 /// <param name="Email">The customer's current email.</param>
 /// <param name="Source">0 historical, 1 real time: as first sent, never changed.</param>
 /// <param name="TotalCents">From the latest entry with this order id (as are the other amounts and items).</param>
+/// <param name="CreatedAt">The ts of the order's earliest entry (GraphQL storeCreatedDate).</param>
+/// <param name="ModifiedAt">The ts of its latest entry (storeModifiedDate).</param>
+/// <param name="StoreStatus">The latest entry's event name.</param>
 public sealed record ExpectedOrder(
     string OrderId,
     string CustomerId,
@@ -139,10 +145,33 @@ public sealed record ExpectedOrder(
     long TaxCents,
     long DiscountCents,
     string? Week,
-    IReadOnlyList<ExpectedOrderItem> Items);
+    IReadOnlyList<ExpectedOrderItem> Items,
+    DateTimeOffset CreatedAt = default,
+    DateTimeOffset ModifiedAt = default,
+    string? StoreStatus = null)
+{
+    /// <summary>GraphQL creationSource: HISTORICAL (source 0) or REAL_TIME (source 1).</summary>
+    public string CreationSource => Source == 1 ? "REAL_TIME" : "HISTORICAL";
 
-/// <summary>One order line.</summary>
-public sealed record ExpectedOrderItem(string? Sku, string? Name, long Qty, long PriceCents, string? Category);
+    /// <summary>GraphQL finalAmount: total_cents in currency units.</summary>
+    public decimal FinalAmount => TotalCents / 100m;
+
+    /// <summary>GraphQL shippingAmount in currency units.</summary>
+    public decimal ShippingAmount => ShippingCents / 100m;
+
+    /// <summary>GraphQL discountsAmount in currency units.</summary>
+    public decimal DiscountsAmount => DiscountCents / 100m;
+
+    /// <summary>A time as GraphQL's date: YYYY-MM-DDTHH:MM:SSZ (UTC).</summary>
+    public static string GraphQlDate(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>One order line; <see cref="PriceAmount"/> is its unit price in currency units (GraphQL priceAmount).</summary>
+public sealed record ExpectedOrderItem(string? Sku, string? Name, long Qty, long PriceCents, string? Category)
+{
+    /// <summary>price_cents in currency units.</summary>
+    public decimal PriceAmount => PriceCents / 100m;
+}
 
 /// <summary>A distinct rejected line.</summary>
 /// <param name="Reason">The contract's reason name.</param>
@@ -161,3 +190,24 @@ public sealed record LineVerdict(bool IsBlank, string? Reason, string Tenant, st
     /// <summary>True when the line becomes an entry.</summary>
     public bool IsAccepted => !IsBlank && Reason is null;
 }
+
+/// <summary>One subscriber's AC recurring payment as it must end up.</summary>
+/// <param name="Id">storeRecurringPaymentId: the customer id.</param>
+/// <param name="CustomerId">storeCustomerId: the customer id.</param>
+/// <param name="Email">The customer's current email.</param>
+/// <param name="NormalizedStatus">ACTIVE, PAUSED, CANCELLED or EXPIRED.</param>
+/// <param name="StoreStatus">The latest subscriber status as logged.</param>
+/// <param name="Fields">Exactly the other fields that must be sent, by their GraphQL name, with their value (null: sent as
+/// null, AC clears it): name, lineItemNames (string[]), billingInterval, billingIntervalCount (int), nextPaymentDate,
+/// cancelledDate, paymentAmount (decimal, currency units), currency. A field never logged is not in it.</param>
+/// <param name="SuppressAutomations">True unless a live entry changed one of its values (all lines sent once, at the end).</param>
+/// <param name="UnreadableSchedule">A logged schedule the mapping cannot read (an anomaly), else null.</param>
+public sealed record ExpectedRecurringPayment(
+    string Id,
+    string CustomerId,
+    string Email,
+    string NormalizedStatus,
+    string StoreStatus,
+    IReadOnlyDictionary<string, object?> Fields,
+    bool SuppressAutomations,
+    string? UnreadableSchedule);

@@ -5,9 +5,12 @@
 -- so the whole script runs on one Redis Cluster slot.
 -- ARGV[1] = key prefix "ks:{t}:", ARGV[2] = now (unix ms, for queue scores),
 -- ARGV[3] = the dedup window's generation length in ms (see docs/dedup.md),
--- ARGV[4] = traceparent of the batch ("" none), ARGV[5] = source path (for rejections),
--- ARGV[6..] = the entries, flat (see IngestScriptEntry in C#): no JSON to decode.
+-- ARGV[4] = traceparent of the batch ("" none), ARGV[5] / ARGV[6] = most records / bytes the tenant's list of
+-- rejections keeps, ARGV[7..] = the entries, flat (see IngestScriptEntry in C#): no JSON to decode.
 -- Returns an array with one code per entry: 1 accepted, 2 rejected (first time), 0 duplicate.
+--
+-- A script's writes are not undone when it fails, so nothing here may fail on the batch's size: every
+-- command that takes a batch-sized list of arguments gets it in slices of 1000 (Lua's unpack stops near 8000).
 --
 -- Events are never coalesced: each goes on its contact's queue "ev:<member>", a list in arrival order
 -- (within a file that is ts order); one RPUSH per contact per batch, O(1) however long the queue.
@@ -23,7 +26,8 @@ local nows = ARGV[2] -- as given, for queue scores
 local period = tonumber(ARGV[3])
 local tp = ARGV[4]
 if tp == '' then tp = nil end
-local src = ARGV[5]
+local rej_max_n = tonumber(ARGV[5])
+local rej_max_bytes = tonumber(ARGV[6])
 local meta = KEYS[1]
 local dirty = p .. 'dirty'
 local idx = p .. 'email'
@@ -120,7 +124,7 @@ local function load(key, e)
   local c = cache[key]
   local list
   if not c then
-    list = {'em', 't:em', 'el', 'ix', 'ver', 'last_ts'}
+    list = {'em', 't:em', 'el', 'ix', 'ver', 'last_ts', 'ss', 't:ss'}
     local have = {}
     for j = 1, #list do have[list[j]] = true end
     c = {v = {}, have = have, out = {}, changed = false, maxts = -1, maxtss = nil}
@@ -160,6 +164,14 @@ local function flush(key)
   if not c then return end
   cache[key] = nil
   local out = c.out
+  if c.rp then
+    -- A recurring payment value changed: a new recurring payment version ("rpv"; "rplv" the version of the
+    -- latest live change, so suppressAutomations is rplv <= the version last sent) and, for a subscriber,
+    -- pending in the tenant's "rpp" until AC has it.
+    local rv = redis.call('HINCRBY', key, 'rpv', 1)
+    if c.rplive then out['rplv'] = rv end
+    if c.v['ss'] then redis.call('SADD', p .. 'rpp', string.sub(key, #p + 3)) end
+  end
   if c.changed then
     out['ver'] = num(c.v['ver'], 0) + 1
     if c.maxts > num(c.v['last_ts'], -1) then out['last_ts'] = c.maxtss end
@@ -219,10 +231,23 @@ local function merge_lead(ckey, lead_email_lc)
   queued[lmember] = nil
 end
 
+-- The customer's recurring payment (subscription) reads these fields: a change of one of them is a change of
+-- its values ("bi" is the schedule as the mapping reads it, so a new text that reads the same changes nothing).
+-- Those in rp_only are kept for the recurring payment alone: AC's contact does not show them, so they change no
+-- contact version (no contact request) -- "ss" latest subscriber status, "pa"/"pc" latest Order Completed total/currency.
+local rp_fields = {ss = true, bx = true, bi = true, nd = true, co = true, pa = true, pc = true}
+local rp_only = {ss = true, bi = true, pa = true, pc = true}
+local function rp_changed(c, e)
+  c.rp = true
+  if e.ts >= live_from then c.rplive = true end
+end
+
 -- Per-field last-writer-wins of the entry's carried fields (ARGV e.at .. e.at + 2 * e.np - 1) against
--- the cached values; returns true when a value changed (a replay changes nothing, writes nothing).
+-- the cached values; returns whether a contact value changed (a replay changes nothing, writes nothing)
+-- and whether a recurring payment value changed (also kept in c.rp; c.rplive: by a live entry).
 local function fold_fields(c, e)
   local changed = false
+  local rp = false
   local ts = e.ts
   local v = c.v
   for j = e.at, e.at + 2 * e.np - 1, 2 do
@@ -232,12 +257,14 @@ local function fold_fields(c, e)
     if ts >= old then
       if v[f] ~= val then
         put(c, f, val)
-        changed = true
+        if not rp_only[f] then changed = true end
+        if rp_fields[f] then rp = true end
       end
       if ts > old then put(c, tsf, e.tss) end
     end
   end
-  return changed
+  if rp then rp_changed(c, e) end
+  return changed, rp
 end
 
 -- The email of a contact's own hash; returns whether the value changed and whether ts won.
@@ -250,11 +277,14 @@ local function fold_email(c, e)
   return changed, true
 end
 
--- A changed contact is queued and gets a new version when it is written.
-local function finish(c, member, e, changed)
+-- A changed contact is queued and gets a new version when it is written; a changed recurring payment
+-- (rp) queues the contact too (its follow-up sends it), without a new contact version.
+local function finish(c, member, e, changed, rp)
   if changed then
     c.changed = true
     if e.ts > c.maxts then c.maxts = e.ts; c.maxtss = e.tss end
+    mark_dirty(member, e.ts)
+  elseif rp then
     mark_dirty(member, e.ts)
   end
 end
@@ -280,6 +310,7 @@ local function fold_customer(e)
   local is_new = not c.v['t:em']
   local old_lc = c.v['el']
   local changed, won = fold_email(c, e)
+  local em_changed = changed
   -- ix is set on a customer whose email another customer took over in the email index: only then, for a
   -- new customer or a changed email does the fold look at the index (it saves a read per entry).
   if won and (old_lc ~= lc or c.v['ix']) then
@@ -329,12 +360,15 @@ local function fold_customer(e)
       end
     end
   end
+  -- The recurring payment carries the customer's current email.
+  local rp = em_changed
+  if rp then rp_changed(c, e) end
   if is_new then
     redis.call('SADD', p .. 'customers', e.cid)
     changed = true
   end
-  if fold_fields(c, e) then changed = true end
-  finish(c, member, e, changed)
+  local fchanged, frp = fold_fields(c, e)
+  finish(c, member, e, changed or fchanged, rp or frp)
   return member
 end
 
@@ -390,7 +424,9 @@ local function store_order(cid, od, ts, tss)
   local nl = string.find(od, '\n', 2, true)
   local oid = string.sub(od, nl + 1)
   local okey = p .. 'o:' .. cid
-  local v = redis.call('HMGET', okey, 't:' .. oid, 'src:' .. oid)
+  local v = redis.call('HMGET', okey, 't:' .. oid, 'src:' .. oid, 'ct:' .. oid)
+  -- ct: the ts of the order's earliest entry (AC's storeCreatedDate), whatever order the entries arrive in.
+  if not v[3] or ts < tonumber(v[3]) then redis.call('HSET', okey, 'ct:' .. oid, tss) end
   if ts < tonumber(v[1] or '-1') then return end
   if v[2] then
     redis.call('HSET', okey, oid, string.sub(od, 2, nl - 1), 't:' .. oid, tss)
@@ -408,7 +444,7 @@ local e = {}
 local batch_newest = newest
 local reject_counts = {}
 local rejected = {}
-local i = 6
+local i = 7
 local n = #ARGV
 while i <= n do
   local kind = ARGV[i]
@@ -416,12 +452,13 @@ while i <= n do
   if kind == 'r' then
     if fresh then
       reject_counts[ARGV[i + 3]] = (reject_counts[ARGV[i + 3]] or 0) + 1
-      rejected[#rejected + 1] = cjson.encode({reason = ARGV[i + 3], detail = ARGV[i + 4], source = src, offset = tonumber(ARGV[i + 5]), at = now})
+      -- The record comes built and cut to its bound (StoredText.RejectionRecord in C#).
+      rejected[#rejected + 1] = ARGV[i + 4]
       nres = nres + 1; result[nres] = 2
     else
       nres = nres + 1; result[nres] = 0
     end
-    i = i + 6
+    i = i + 5
   else
     local tss = ARGV[i + 3]
     e.ts = tonumber(tss); e.tss = tss; e.cid = nil; e.em = nil; e.el = nil
@@ -491,10 +528,41 @@ end
 if nqueued > 0 then redis.call('HINCRBY', meta, 'ev_queued', nqueued) end
 for name, n in pairs(ev_counts) do redis.call('HINCRBY', meta, name, n) end
 for name, n in pairs(unknown) do redis.call('HINCRBY', p .. 'unknown_events', name, n) end
+-- The latest rejections, newest first, bounded in records and in bytes ("rej_bytes" in meta: the list's bytes).
+-- Only the newest records that fit are pushed; then the oldest go until both bounds hold.
 if #rejected > 0 then
   for reason, n in pairs(reject_counts) do redis.call('HINCRBY', p .. 'rejects', reason, n) end
-  redis.call('LPUSH', p .. 'rejected', unpack(rejected))
-  redis.call('LTRIM', p .. 'rejected', 0, 9999)
+  local rkey = p .. 'rejected'
+  local len = redis.call('LLEN', rkey)
+  local total = tonumber(redis.call('HGET', meta, 'rej_bytes') or '')
+  if len == 0 then
+    total = 0
+  elseif not total then
+    -- A list from before the byte count: measured once, in slices.
+    total = 0
+    for j = 0, len - 1, 100 do
+      for _, r in ipairs(redis.call('LRANGE', rkey, j, j + 99)) do total = total + #r end
+    end
+  end
+  local from = #rejected + 1
+  local added = 0
+  while from > 1 and #rejected - from + 1 < rej_max_n and added + #rejected[from - 1] <= rej_max_bytes do
+    from = from - 1
+    added = added + #rejected[from]
+  end
+  for j = from, #rejected, 1000 do
+    redis.call('LPUSH', rkey, unpack(rejected, j, math.min(j + 999, #rejected)))
+  end
+  len = len + #rejected - from + 1
+  total = total + added
+  while len > 0 and (len > rej_max_n or total > rej_max_bytes) do
+    local old = redis.call('RPOP', rkey)
+    if not old then len = 0; total = 0; break end
+    len = len - 1
+    total = total - #old
+  end
+  if len == 0 then total = 0 end
+  redis.call('HSET', meta, 'rej_bytes', total)
 end
 
 return result
