@@ -268,8 +268,17 @@ public sealed class TestSyncTests : IAsyncLifetime
         var line = ByteString.CopyFromUtf8("""{"ts":"2024-06-03T14:22:05Z","customer":{"id":"1","email":"a@example.com"}}""" + "\n");
         using var first = limited.Api.TestSync();
         using var second = limited.Api.TestSync();
-        await first.RequestStream.WriteAsync(new TestSyncChunk { Tenant = "bluebarn", Data = line });
-        await second.RequestStream.WriteAsync(new TestSyncChunk { Tenant = "bluebarn", Data = line });
+        foreach (var call in new[] { first, second })
+        {
+            try
+            {
+                await call.RequestStream.WriteAsync(new TestSyncChunk { Tenant = "bluebarn", Data = line });
+            }
+            catch (RpcException)
+            {
+                // Refused before its first chunk went out: the refusal is in its response.
+            }
+        }
 
         // Both are open: the one the replica could not take ends at once, the other waits for the rest of its log.
         // (Bounded: without a limit neither ends, and the test must fail rather than hang.)
