@@ -58,6 +58,12 @@ internal static class ScriptReplay
                 var server = redis.GetServer(redis.GetEndPoints()[0]);
                 var db = redis.GetDatabase();
                 var sha = (string)(await db.ExecuteAsync("SCRIPT", "LOAD", source))!;
+                // The state marker the service writes at first use (StateGuard); ingest.lua folds nothing without it.
+                foreach (var tenant in scripts.Select(s => ((string)s[0]!)[..^"meta".Length]).Distinct())
+                {
+                    await db.HashSetAsync(tenant + "epoch", "id", "bench");
+                }
+
                 var before = await RedisCpuSecondsAsync(server);
                 var pending = new Queue<Task<RedisResult>>();
                 foreach (var script in scripts)

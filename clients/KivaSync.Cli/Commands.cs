@@ -56,6 +56,13 @@ public static partial class Commands
             "(\"Lee, Jr.\", \"\" for a quote). Rows without a valid email, with the wrong number of fields or repeating an\n" +
             "email are reported with their line numbers and not sent.",
             [TenantOption, new("list", "NAME", "the AC list to import into (required)")], ImportContactsAsync),
+        new("state acknowledge", "after Redis lost a tenant's state and its log was re-shipped: resume ingest and sync",
+            "state acknowledge --tenant T",
+            "When Redis lost the tenant's state (status shows STATE LOST, readiness fails), the service stops taking the\n" +
+            "tenant's batches and syncing it. Re-ship the tenant's log from the start (stop its shipper, delete its\n" +
+            "checkpoint state, start it again: resent entries are deduplicated), then run this: it re-arms the tenant's\n" +
+            "state marker and every replica resumes. README \"Operate\" has the whole procedure.",
+            [TenantOption], StateAcknowledgeAsync),
     ];
 
     /// <summary>Call options: the headers and the command's cancellation.</summary>
@@ -180,6 +187,16 @@ public static partial class Commands
         }
 
         return code;
+    }
+
+    private static async Task<int> StateAcknowledgeAsync(CommandContext c)
+    {
+        NoPositionals(c);
+        var response = await c.Client.AcknowledgeStateLossAsync(new AcknowledgeStateLossRequest { Tenant = c.Tenant }, Call(c));
+        await c.Console.Out.WriteLineAsync(c.Json ? Format.Json(response)
+            : response.WasLost ? $"Tenant {response.Tenant}: state loss acknowledged; ingest and sync resume."
+            : $"Tenant {response.Tenant}: its state was not marked lost; the marker was re-armed anyway.");
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> ImportContactsAsync(CommandContext c)

@@ -42,8 +42,8 @@ public static class ExitCodes
           0  ok
           1  the command ran but found problems: test-sync saw rejected lines, unknown events, events without a
              contact, customers without email or email conflicts; status --customer is Failed or Skipped;
-             resync or dead-letters retry named something unknown; dead-letters list found dead letters;
-             import-contacts refused rows; the service answered FAILED_PRECONDITION
+             status shows STATE LOST; resync or dead-letters retry named something unknown; dead-letters list
+             found dead letters; import-contacts refused rows; the service answered FAILED_PRECONDITION
           2  usage error (bad options, or the service answered INVALID_ARGUMENT)
           3  the service is unreachable or unavailable (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
              UNIMPLEMENTED — a service older than this CLI —, INTERNAL, ...)

@@ -47,7 +47,7 @@ public static partial class Commands
         if (!c.Args.Has("watch"))
         {
             await c.Console.Out.WriteLineAsync(c.Json ? Format.Json(status) : TenantText(status));
-            return ExitCodes.Ok;
+            return status.StateLost ? ExitCodes.Problems : ExitCodes.Ok;
         }
 
         return await WatchAsync(c, status, interval);
@@ -156,6 +156,12 @@ public static partial class Commands
             $"  rate limit         {Format.D(s.RateLimitUsedPerSecond)} of {Format.D(s.RateLimitPerSecond)} requests/s in use ({use:0}%, last minute)",
             $"  rejected lines     {Format.N(rejected)}" + (rejected == 0 ? "" : $" ({Format.Counts(s.RejectedByReason)})"),
         };
+        if (s.StateLost)
+        {
+            // First: nothing else on this page can be trusted until it is dealt with.
+            lines.Insert(0, $"STATE LOST: {s.StateLostReason}");
+        }
+
         return string.Join(Environment.NewLine, lines);
     }
 

@@ -9,7 +9,8 @@ public sealed class RedisOutageTests : IAsyncLifetime
     private const string Tenant = "greenleaf";
     private ServiceHarness service = null!;
 
-    public async Task InitializeAsync() => service = await ServiceHarness.StartAsync(Tenant);
+    // With AOF, as in production: a Redis that comes back without its data is StateLossTests' subject.
+    public async Task InitializeAsync() => service = await ServiceHarness.StartAsync(Tenant, redis: await KivaSync.Testing.Redis.RedisServerProcess.StartAsync(appendOnly: true));
 
     public async Task DisposeAsync() => await service.DisposeAsync();
 

@@ -28,7 +28,8 @@ public sealed class SyncApiService(
     AcClientFactory clients,
     ContactListsStep lists,
     IOptions<KivaSyncOptions> options,
-    TestSyncAdmission testSyncs) : SyncApi.SyncApiBase
+    TestSyncAdmission testSyncs,
+    StateGuard guard) : SyncApi.SyncApiBase
 {
     private readonly ApiOptions limits = options.Value.Api;
 
@@ -142,7 +143,15 @@ public sealed class SyncApiService(
 
     /// <inheritdoc />
     public override Task<TenantStatus> GetTenantStatus(GetTenantStatusRequest request, ServerCallContext context) =>
-        statusReader.ReadAsync(request.Tenant, RequireTenant(request.Tenant, context));
+        // Answers while the state is lost: it is where the operator reads that it is.
+        statusReader.ReadAsync(request.Tenant, RequireTenant(request.Tenant, context, stateNeeded: false));
+
+    /// <inheritdoc />
+    public override async Task<AcknowledgeStateLossResponse> AcknowledgeStateLoss(AcknowledgeStateLossRequest request, ServerCallContext context)
+    {
+        RequireTenant(request.Tenant, context, stateNeeded: false);
+        return new AcknowledgeStateLossResponse { Tenant = request.Tenant, WasLost = await guard.AcknowledgeAsync(request.Tenant) };
+    }
 
     /// <inheritdoc />
     public override async Task<ProvisionResponse> Provision(ProvisionRequest request, ServerCallContext context)
@@ -330,7 +339,8 @@ public sealed class SyncApiService(
         }
 
         var first = requestStream.Current;
-        var settings = RequireTenant(first.Tenant, context);
+        // TestSync touches no tenant state.
+        var settings = RequireTenant(first.Tenant, context, stateNeeded: false);
         var caller = CallerAccess.Of(context);
         var runner = new TestSyncRunner(first.Tenant, settings, time.GetUtcNow(), other => tenants.TryGet(other, out _) && caller.Allows(other));
         var chunk = first;
@@ -359,8 +369,8 @@ public sealed class SyncApiService(
     }
 
     /// <summary>Checks the id, then the caller's access (before existence, so a scoped caller learns nothing about
-    /// other tenants), then that the tenant is configured.</summary>
-    private TenantOptions RequireTenant(string tenant, ServerCallContext context)
+    /// other tenants), then that the tenant is configured, then (<paramref name="stateNeeded"/>) that Redis holds its state.</summary>
+    private TenantOptions RequireTenant(string tenant, ServerCallContext context, bool stateNeeded = true)
     {
         if (string.IsNullOrEmpty(tenant) || !SystemLogParser.IsValidTenant(tenant))
         {
@@ -376,6 +386,11 @@ public sealed class SyncApiService(
         if (!tenants.TryGet(tenant, out var settings))
         {
             throw GrpcErrors.NotFound("tenant", tenant, $"tenant \"{tenant}\" is not configured on the sync service");
+        }
+
+        if (stateNeeded)
+        {
+            guard.ThrowIfNotIntact(tenant);
         }
 
         return settings;

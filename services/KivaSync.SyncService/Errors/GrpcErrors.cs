@@ -46,6 +46,11 @@ public static class GrpcErrors
             Details = { Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain }) },
         }.ToRpcException();
 
+    /// <summary>FAILED_PRECONDITION REDIS_STATE_LOST: Redis lost the tenant's state; nothing is accepted until an operator
+    /// re-ships and acknowledges. The shipper keeps the batch and resends.</summary>
+    public static RpcException StateLost(string tenant, string reason, string recovery) =>
+        FailedPrecondition("REDIS_STATE_LOST", $"Redis lost the state of tenant \"{tenant}\" ({reason}); nothing was accepted. To recover: {recovery}");
+
     /// <summary>PERMISSION_DENIED: the caller is known but may not use this tenant.</summary>
     public static RpcException PermissionDenied(string description) => PermissionDenied("TENANT_NOT_ALLOWED", description);
 
@@ -103,6 +108,8 @@ public static class GrpcErrors
             Unavailable("ActiveCampaign is unavailable or slowing the tenant down right now; retry", TimeSpan.FromSeconds(30)),
         RedisConnectionException or RedisTimeoutException =>
             Unavailable("the sync service cannot reach Redis right now; nothing from this call was acknowledged, retry", TimeSpan.FromSeconds(1)),
+        RedisServerException e when e.Message.StartsWith("KSSTATE", StringComparison.Ordinal) =>
+            FailedPrecondition("REDIS_STATE_LOST", "Redis holds no intact state for this batch's tenant (its state marker is missing or marked lost); nothing was accepted. See `kivasync status` and README \"Operate\""),
         RedisServerException e when e.Message.StartsWith("LOADING", StringComparison.Ordinal) || e.Message.StartsWith("BUSY", StringComparison.Ordinal) =>
             Unavailable("Redis is loading or busy; retry", TimeSpan.FromSeconds(1)),
         _ => null,

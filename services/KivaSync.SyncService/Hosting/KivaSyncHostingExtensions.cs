@@ -42,6 +42,7 @@ public static class KivaSyncHostingExtensions
         services.AddHostedService<SecurityStartupReport>();
 
         services.AddSingleton(TimeProvider.System);
+        services.AddHostedService<MemoryReturn>();
         services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
             var configuration = RedisConfiguration.Parse(sp.GetRequiredService<IOptions<KivaSyncOptions>>().Value.Redis);
@@ -53,6 +54,8 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<SyncTelemetry>();
         services.AddSingleton<TenantRegistry>();
         services.AddSingleton<StateStore>();
+        services.AddSingleton<StateGuard>();
+        services.AddHostedService(sp => sp.GetRequiredService<StateGuard>());
         services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<IngestAdmission>();
@@ -113,14 +116,25 @@ public static class KivaSyncHostingExtensions
     }
 }
 
-/// <summary>Ready only while Redis answers: without it nothing can be acknowledged.</summary>
-internal sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+/// <summary>Ready only while Redis answers and holds the tenants' state (StateGuard): without it nothing can be acknowledged.</summary>
+internal sealed class RedisHealthCheck(IConnectionMultiplexer redis, StateGuard guard, TenantRegistry tenants) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             await redis.GetDatabase().PingAsync();
+            if (guard.LostTenants() is { Count: > 0 } lost)
+            {
+                return HealthCheckResult.Unhealthy(
+                    $"Redis lost the state of tenant(s) {string.Join(", ", lost)}; to recover: {StateGuard.Recovery}");
+            }
+
+            if (tenants.TenantIds.FirstOrDefault(t => guard.Verdict(t).Condition == StateCondition.Unknown) is { } unverified)
+            {
+                return HealthCheckResult.Unhealthy($"the state of tenant {unverified} in Redis is not verified yet");
+            }
+
             return HealthCheckResult.Healthy();
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

@@ -26,7 +26,7 @@ namespace KivaSync.SyncService.Ingest;
 /// calling it in batch order makes Redis run the batches in file order on one connection while
 /// their results are still on the way.
 /// </remarks>
-public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, TimeProvider time, SyncTelemetry telemetry, IOptions<KivaSyncOptions> options)
+public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, TimeProvider time, SyncTelemetry telemetry, IOptions<KivaSyncOptions> options, StateGuard guard)
 {
     private readonly IngestOptions limits = options.Value.Ingest;
 
@@ -131,6 +131,12 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         ct.ThrowIfCancellationRequested();
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var windowMs = (long)DedupWindow.TotalMilliseconds;
+        foreach (var group in prepared.Groups)
+        {
+            // Never fold into a Redis that lost the tenant's state: the shipper keeps the batch until it is re-armed.
+            guard.ThrowIfNotIntact(group.Tenant);
+        }
+
         var calls = new Task<int[]>[prepared.Groups.Length];
         for (var g = 0; g < calls.Length; g++)
         {

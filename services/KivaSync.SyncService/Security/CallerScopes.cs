@@ -33,6 +33,7 @@ public static class CallerScopes
         [Path(SyncApi.Descriptor.FullName, nameof(SyncApi.SyncApiBase.Provision))] = Operate,
         [Path(SyncApi.Descriptor.FullName, nameof(SyncApi.SyncApiBase.ImportContacts))] = Operate,
         [Path(SyncApi.Descriptor.FullName, nameof(SyncApi.SyncApiBase.RetryDeadLetters))] = Operate,
+        [Path(SyncApi.Descriptor.FullName, nameof(SyncApi.SyncApiBase.AcknowledgeStateLoss))] = Operate,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>The scope a gRPC method (its path, "/package.Service/Method") needs; null for a method no scope grants.</summary>

@@ -9,6 +9,9 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>"ks:{tenant}:", the prefix scripts derive their keys from.</summary>
     public string Prefix => $"ks:{{{Tenant}}}:";
 
+    /// <summary>Hash: the state marker (id, since; lost, lost_at, seen:&lt;id&gt; while lost; acked:&lt;id&gt;), see StateGuard.</summary>
+    public string Epoch => Prefix + "epoch";
+
     /// <summary>Tenant-wide counters and state: accepted, newest_ts, week, resync_all.</summary>
     public string Meta => Prefix + "meta";
 

@@ -7,7 +7,7 @@ namespace KivaSync.SyncService.Status;
 
 /// <summary>Reads how a tenant stands (mode, queues, lag, budget use, catch-up estimate) from Redis.
 /// One place for the GetTenantStatus RPC and the tenant gauges, so both always agree.</summary>
-public sealed class TenantStatusReader(StateStore store, TimeProvider time)
+public sealed class TenantStatusReader(StateStore store, StateGuard guard, TimeProvider time)
 {
     /// <summary>Work queued for longer than this, or more than this to do at the budget, means backfill.</summary>
     public static readonly TimeSpan BackfillAbove = TimeSpan.FromMinutes(1);
@@ -39,6 +39,12 @@ public sealed class TenantStatusReader(StateStore store, TimeProvider time)
             EstimatedCatchUp = Duration.FromTimeSpan(catchUp),
             CurrentWeek = meta.CurrentWeek ?? "",
         };
+        if (guard.Verdict(tenant) is { Condition: StateCondition.Lost } lost)
+        {
+            status.StateLost = true;
+            status.StateLostReason = lost.Reason + "; to recover: " + StateGuard.Recovery.Replace("<tenant>", tenant, StringComparison.Ordinal);
+        }
+
         foreach (var (reason, count) in rejects)
         {
             status.RejectedByReason[reason] = (ulong)count;

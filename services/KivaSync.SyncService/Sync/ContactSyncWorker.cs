@@ -18,6 +18,7 @@ public sealed class ContactSyncWorker(
     ContactSyncer syncer,
     BulkBackfill backfill,
     AcCircuitBreakers breakers,
+    StateGuard guard,
     IOptions<KivaSyncOptions> options,
     TimeProvider time,
     ILogger<ContactSyncWorker> logger) : BackgroundService
@@ -38,6 +39,13 @@ public sealed class ContactSyncWorker(
         {
             try
             {
+                if (!guard.IsIntact(tenant))
+                {
+                    // Redis lost the tenant's state (or it is not verified yet): claim and write nothing.
+                    await Task.Delay(StateGuard.Interval, time, ct);
+                    continue;
+                }
+
                 if (!thresholdKnown && tenants.TryGet(tenant, out var settings))
                 {
                     await store.SetLiveThresholdAsync(tenant, settings.LiveThreshold);

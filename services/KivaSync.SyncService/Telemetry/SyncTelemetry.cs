@@ -11,6 +11,7 @@ public sealed class SyncTelemetry : IDisposable
     public const string Name = "KivaSync.SyncService";
 
     private readonly ConcurrentDictionary<string, int> openCircuits = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> stateLost = new(StringComparer.Ordinal);
 
     /// <summary>Creates the instruments from the host's meter factory.</summary>
     public SyncTelemetry(IMeterFactory meterFactory)
@@ -29,6 +30,11 @@ public sealed class SyncTelemetry : IDisposable
             () => openCircuits.Select(c => new Measurement<int>(c.Value, new KeyValuePair<string, object?>(Tags.Tenant, c.Key))),
             "{circuit}",
             "1 while the tenant's AC circuit breaker is open (no AC calls), else 0");
+        meter.CreateObservableGauge(
+            Instruments.StateLost,
+            () => stateLost.Select(c => new Measurement<int>(c.Value, new KeyValuePair<string, object?>(Tags.Tenant, c.Key))),
+            "1",
+            "1 while Redis lost the tenant's state (ingest and sync stopped until acknowledged, see README Operate), else 0");
         CircuitOpened = meter.CreateCounter<long>("kivasync.ac.circuit.opened", "{event}", "Times a tenant's AC circuit breaker opened");
         DeadLettered = meter.CreateCounter<long>("kivasync.deadletters", "{item}", "Work dead-lettered after its bounded retries, by kind");
         EventLookups = meter.CreateCounter<long>(
@@ -113,6 +119,9 @@ public sealed class SyncTelemetry : IDisposable
     /// <summary>Feeds the kivasync.ac.circuit.open gauge.</summary>
     public void SetCircuitOpen(string tenant, bool open) => openCircuits[tenant] = open ? 1 : 0;
 
+    /// <summary>Feeds the kivasync.redis.state_lost gauge.</summary>
+    public void SetStateLost(string tenant, bool lost) => stateLost[tenant] = lost ? 1 : 0;
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -130,6 +139,7 @@ public sealed class SyncTelemetry : IDisposable
         public const string BackfillActive = "kivasync.backfill.active";
         public const string BackfillProgress = "kivasync.backfill.progress";
         public const string CatchUp = "kivasync.backfill.catch_up";
+        public const string StateLost = "kivasync.redis.state_lost";
     }
 
     /// <summary>Span names.</summary>

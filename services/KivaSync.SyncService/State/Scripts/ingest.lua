@@ -21,6 +21,12 @@
 -- one RPUSH per contact for its events; counters are written once per batch. Timestamps stay the strings
 -- they came as when stored (a Lua number would be formatted with printf on every write).
 local p = ARGV[1]
+-- Never fold into a Redis that lost the tenant's state (StateGuard): no marker, or one marked lost. Closes the
+-- moment between Redis coming back empty and the guard's check.
+local mark = redis.call('HMGET', p .. 'epoch', 'id', 'lost')
+if not mark[1] or mark[2] then
+  return redis.error_reply('KSSTATE the tenant\'s state marker is missing or marked lost')
+end
 local now = tonumber(ARGV[2])
 local nows = ARGV[2] -- as given, for queue scores
 local period = tonumber(ARGV[3])
