@@ -340,13 +340,15 @@ internal sealed class TrackedFile : IDisposable
         var staged = _staged;
         var staging = _staging;
         var tenant = Tenant;
+        // Advisory only: the service judges a future ts against its own clock when it processes the line.
+        var now = DateTimeOffset.UtcNow;
         var parsed = new byte[staged.Count][];
         void ParseOne(int i)
         {
             var line = staged[i];
             parsed[i] = line.Sha256 is not null
                 ? _tooLongParsed
-                : ToParsed(SystemLogParser.Parse(staging.AsSpan(line.Start, line.Length), tenant)).ToByteArray();
+                : ToParsed(SystemLogParser.Parse(staging.AsSpan(line.Start, line.Length), tenant, now)).ToByteArray();
         }
 
         if (staged.Count < 64)

@@ -2,7 +2,7 @@ namespace KivaSync.SystemLog;
 
 /// <summary>One accepted system-log line, typed. See shared/contract/system-log.md "An entry".</summary>
 /// <param name="Tenant">The entry's tenant: its "tenant" key, else the file's configured tenant.</param>
-/// <param name="Ts">The entry's "ts", offset preserved.</param>
+/// <param name="Ts">The entry's "ts", offset preserved (in UTC when the offset is beyond ±14:00, which a DateTimeOffset cannot carry).</param>
 /// <param name="Id">The platform's entry id, when present; it is then the entry's identity.</param>
 /// <param name="Event">The "event" name exactly as logged, when present.</param>
 /// <param name="Customer">The "customer" object, when present (then <see cref="Contact"/> is null).</param>

@@ -9,7 +9,7 @@ public enum RejectReason
     TooLong = 1,
     /// <summary>Not one JSON object.</summary>
     InvalidJson = 2,
-    /// <summary>No ts, or not RFC 3339 with Z or an offset.</summary>
+    /// <summary>No ts, or not RFC 3339 with Z or an offset, or more than 24 hours after the line is processed.</summary>
     InvalidTs = 3,
     /// <summary>Breaks the entry's shape.</summary>
     InvalidEntry = 4,

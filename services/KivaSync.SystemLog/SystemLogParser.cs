@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -25,6 +26,8 @@ namespace KivaSync.SystemLog;
 /// <item>A leading UTF-8 byte-order mark is skipped; a JSON <c>\uD800</c>-style lone surrogate is read as
 /// U+FFFD, like invalid UTF-8; nesting depth is limited only by the line length.</item>
 /// <item>RFC 3339 leap second <c>:60</c> is accepted as the last tick of second 59.</item>
+/// <item>Offsets up to ±23:59 are accepted, as RFC 3339 allows; one beyond ±14:00 gives a UTC <see cref="LogEntry.Ts"/>.</item>
+/// <item>A <c>ts</c> more than 24 hours after the time the line is processed is invalid_ts; exactly 24 hours is accepted.</item>
 /// <item>Cent amounts and item quantities must be whole JSON numbers (<c>4599</c> or <c>4599.0</c>); an item's
 /// fields are optional (qty 1, price 0, no sku/name/category) but a mistyped one is <c>invalid_entry</c>.</item>
 /// <item>An email is checked exactly as logged: no trimming, so surrounding spaces make it <c>invalid_email</c>.</item>
@@ -37,6 +40,9 @@ public static class SystemLogParser
     public const int MaxLineBytes = 262_144;
 
     private const int MaxEmailLength = 254;
+
+    /// <summary>The largest offset a <see cref="DateTimeOffset"/> can carry.</summary>
+    private static readonly TimeSpan MaxDateTimeOffset = TimeSpan.FromHours(14);
 
     /// <summary>Short unescaped strings (ts, tenant, event, status) are decoded on the stack, not the heap.</summary>
     private const int MaxStackChars = 128;
@@ -60,11 +66,16 @@ public static class SystemLogParser
         MaxDepth = MaxLineBytes,
     };
 
+    /// <summary>How far after the time a line is processed its "ts" may be: more is a clock error (invalid_ts).</summary>
+    public static readonly TimeSpan MaxTsAhead = TimeSpan.FromHours(24);
+
     /// <summary>
     /// Parses <paramref name="line"/> (its line ending removed; a trailing '\r' is tolerated).
     /// Invalid UTF-8 is read as U+FFFD. Lines without a "tenant" key belong to <paramref name="defaultTenant"/>.
+    /// <paramref name="now"/> is the time the line is processed: a "ts" more than <see cref="MaxTsAhead"/>
+    /// after it is invalid_ts.
     /// </summary>
-    public static ParseOutcome Parse(ReadOnlySpan<byte> line, string defaultTenant)
+    public static ParseOutcome Parse(ReadOnlySpan<byte> line, string defaultTenant, DateTimeOffset now)
     {
         if (line.Length > 0 && line[^1] == (byte)'\r')
         {
@@ -87,7 +98,7 @@ public static class SystemLogParser
             line = line[3..];
         }
 
-        return Utf8Repair.IsValid(line) ? ParseJson(line, defaultTenant) : ParseJson(Utf8Repair.Repair(line), defaultTenant);
+        return Utf8Repair.IsValid(line) ? ParseJson(line, defaultTenant, now) : ParseJson(Utf8Repair.Repair(line), defaultTenant, now);
     }
 
     /// <summary>True when the contract's email rule holds: exactly one '@' between a non-empty local part
@@ -233,7 +244,11 @@ public static class SystemLogParser
 
         try
         {
-            value = new DateTimeOffset(year, month, day, hour, minute, second, offset).AddTicks(fractionTicks);
+            // RFC 3339 offsets go to ±23:59, DateTimeOffset's only to ±14:00: beyond that the instant is kept in UTC
+            // (the text as logged is kept in LogEntry.TsText).
+            value = offset.Duration() <= MaxDateTimeOffset
+                ? new DateTimeOffset(year, month, day, hour, minute, second, offset).AddTicks(fractionTicks)
+                : new DateTimeOffset(new DateTime(year, month, day, hour, minute, second) - offset, TimeSpan.Zero).AddTicks(fractionTicks);
             return true;
         }
         catch (ArgumentOutOfRangeException)
@@ -288,7 +303,7 @@ public static class SystemLogParser
         return true;
     }
 
-    private static ParseOutcome ParseJson(ReadOnlySpan<byte> line, string defaultTenant)
+    private static ParseOutcome ParseJson(ReadOnlySpan<byte> line, string defaultTenant, DateTimeOffset now)
     {
         var draft = new Draft();
         try
@@ -315,6 +330,16 @@ public static class SystemLogParser
         if (draft.TsError is not null)
         {
             return Reject(RejectReason.InvalidTs, draft.TsError, tenant, id);
+        }
+
+        // Ticks, not DateTimeOffset arithmetic: "now + 24 h" must not overflow near year 9999.
+        if (draft.Ts.UtcTicks - now.UtcTicks > MaxTsAhead.Ticks)
+        {
+            return Reject(
+                RejectReason.InvalidTs,
+                $"\"ts\" {Truncate(draft.TsText!)} is more than 24 hours after the time the line was processed ({now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}): a clock error",
+                tenant,
+                id);
         }
 
         if (draft.Reason != RejectReason.None)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.IO.Compression;
 using System.Text;
 using KivaSync.Demo;
@@ -70,14 +71,14 @@ public sealed class ShipperEndToEndTests : IAsyncLifetime
         }
     }
 
-    private ShipperRunner CreateShipper(DemoEnvironment environment, string sourcePath)
+    private ShipperRunner CreateShipper(DemoEnvironment environment, string sourcePath, IMeterFactory? meterFactory = null)
     {
         var options = environment.ShipperOptionsFor(sourcePath, StateDir);
         options.MaxLines = 300;
         options.PollInterval = TimeSpan.FromMilliseconds(100);
         options.ReconnectMaxDelay = TimeSpan.FromSeconds(1);
         options.DrainTimeout = TimeSpan.FromSeconds(2);
-        return new ShipperRunner(options);
+        return new ShipperRunner(options, meterFactory: meterFactory);
     }
 
     private static async Task AssertServiceMatchesAsync(DemoEnvironment environment, ExpectedAccount expected)
@@ -182,8 +183,10 @@ public sealed class ShipperEndToEndTests : IAsyncLifetime
             // The log grows while this run ships; it is killed (SIGKILL) at a random point once it has made progress.
             var growing = AppendProgressivelyAsync(LogPath, kill < parts.Count ? parts[kill] : [], chunks: 5, delayMs: 100);
             var before = checkpoints[^1];
-            await WaitUntilAsync(() => ShipperProcess.CheckpointOffset(StateDir) > before, ShipTimeout);
-            await Task.Delay(random.Next(0, 600));
+            // Killed at a seeded point of progress, not after a wall-clock delay: once the checkpoint passed a
+            // seeded offset up to 64 KiB further (or caught up with the file, whichever comes first).
+            var target = before + 1 + random.Next(0, 64 * 1024);
+            await WaitUntilAsync(() => ShipperProcess.CheckpointOffset(StateDir) is var at && at > before && (at >= target || at == new FileInfo(LogPath).Length), ShipTimeout);
             await shipper.KillAsync();
             await growing;
             checkpoints.Add(ShipperProcess.CheckpointOffset(StateDir));
@@ -207,7 +210,23 @@ public sealed class ShipperEndToEndTests : IAsyncLifetime
         var expected = Expect(lines);
         var half = lines.Count / 2;
         await using var environment = await StartIngestOnlyAsync();
-        await using var shipper = CreateShipper(environment, LogPath);
+        // This shipper's own meters: its reconnect attempts are the event the outage check waits for.
+        await using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meterFactory = meters.GetRequiredService<IMeterFactory>();
+        long retries = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meterFactory && instrument.Name == ShipperTelemetry.Retries)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref retries, value));
+        listener.Start();
+        await using var shipper = CreateShipper(environment, LogPath, meterFactory);
         Append(LogPath, lines.Take(half));
         await shipper.StartAsync();
         await shipper.WaitForFileShippedAsync(LogPath).WaitAsync(ShipTimeout);
@@ -215,7 +234,9 @@ public sealed class ShipperEndToEndTests : IAsyncLifetime
 
         await environment.StopServiceAsync();
         await AppendProgressivelyAsync(LogPath, lines.Skip(half).ToList(), chunks: 10, delayMs: 200);
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // Two more failed reconnects after the last append: the shipper has tried again with every new line there.
+        var retriesAfterAppend = Interlocked.Read(ref retries);
+        await WaitUntilAsync(() => Interlocked.Read(ref retries) >= retriesAfterAppend + 2, ShipTimeout);
         // Nothing can be acknowledged while the service is down, so the checkpoint has not moved.
         Assert.Equal(shippedBeforeOutage, shipper.GetStatus().Files.Single().AckedOffset);
         Assert.False(shipper.GetStatus().Connected);

@@ -200,6 +200,47 @@ public sealed class ContractOracleTests
         Assert.Equal(ContractOracle.CancelledOrder, Assert.Single(account.Contacts).OrderTag);
     }
 
+    [Theory]
+    [InlineData("2024-06-21T12:00:00.001Z")]
+    [InlineData("2099-01-01T00:00:00Z")]
+    public void Compute_NoiseMoreThan24HoursAfterNow_IsInvalidTsAndLeavesTheCurrentWeek(string ts)
+    {
+        var account = Compute(
+            Signup,
+            """{"ts":"2024-06-11T08:00:00Z","customer":{"id":"48214","email":"bob@example.com"},"attrs":{"order":{"week":"2024-W24","state":"open"}}}""",
+            """{"ts":"%TS%","level":"info","msg":"clock error"}""".Replace("%TS%", ts, StringComparison.Ordinal));
+
+        Assert.Equal(1, account.RejectedByReason["invalid_ts"]);
+        Assert.Equal("2024-W24", account.CurrentWeek);
+        Assert.Equal(ContractOracle.OpenOrder, Assert.Single(account.Contacts).OrderTag);
+    }
+
+    [Fact]
+    public void Compute_NoiseExactly24HoursAfterNow_IsAcceptedAndMovesTheCurrentWeek()
+    {
+        var account = Compute(
+            Signup,
+            """{"ts":"2024-06-11T08:00:00Z","customer":{"id":"48214","email":"bob@example.com"},"attrs":{"order":{"week":"2024-W24","state":"open"}}}""",
+            """{"ts":"2024-06-21T12:00:00Z","level":"info","msg":"a day ahead"}""");
+
+        Assert.Equal(0, account.RejectedLines);
+        Assert.Equal("2024-W25", account.CurrentWeek);
+        Assert.Equal(ContractOracle.NoOrder, Assert.Single(account.Contacts).OrderTag);
+    }
+
+    [Fact]
+    public void Compute_TsWithAnOffsetBeyond14Hours_AcceptedAtItsInstant()
+    {
+        // RFC 3339 allows offsets up to 23:59; 2024-06-17T20:00+23:00 is 2024-06-16T21:00Z, still week 24.
+        var account = Compute(
+            Signup,
+            """{"ts":"2024-06-17T20:00:00+23:00","customer":{"id":"48214","email":"bob@example.com"},"attrs":{"order":{"week":"2024-W24","state":"open"}}}""");
+
+        Assert.Equal(0, account.RejectedLines);
+        Assert.Equal("2024-W24", account.CurrentWeek);
+        Assert.Equal(ContractOracle.OpenOrder, Assert.Single(account.Contacts).OrderTag);
+    }
+
     [Fact]
     public void Compute_CustomerWithoutOrderAttr_HasNoOrderTag()
     {

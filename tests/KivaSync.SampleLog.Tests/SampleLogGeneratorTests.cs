@@ -12,6 +12,15 @@ public sealed class SampleLogGeneratorTests
     private static readonly SampleLogOptions Defaults = new();
     private static readonly Lazy<(List<string> Lines, SampleLogSummary Summary)> DefaultLog = new(() => Generate(Defaults with { IncludeTooLongLine = true }));
 
+    /// <summary>When the parser and the oracle see the lines: after every log these tests write (none is in the future).</summary>
+    private static readonly DateTimeOffset ProcessedAt = new(9001, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Processed just after the log's last day.</summary>
+    private static DateTimeOffset LogEnd(SampleLogOptions o) => o.Start.AddDays((7 * o.Weeks) + 1);
+
+    /// <summary>A live threshold that makes every entry of the log live when it is processed at <see cref="LogEnd"/>.</summary>
+    private static TimeSpan EverythingLive(SampleLogOptions o) => TimeSpan.FromDays((7 * o.Weeks) + 2);
+
     private static (List<string> Lines, SampleLogSummary Summary) Generate(SampleLogOptions o)
     {
         var summary = new SampleLogSummary();
@@ -20,7 +29,7 @@ public sealed class SampleLogGeneratorTests
     }
 
     private static IEnumerable<LogEntry> Accepted(IEnumerable<string> lines, string tenant = "greenleaf") =>
-        lines.Select(l => SystemLogParser.Parse(Encoding.UTF8.GetBytes(l), tenant)).Where(p => p.IsAccepted).Select(p => p.Entry!);
+        lines.Select(l => SystemLogParser.Parse(Encoding.UTF8.GetBytes(l), tenant, ProcessedAt)).Where(p => p.IsAccepted).Select(p => p.Entry!);
 
     [Fact]
     public void GenerateLines_SameOptions_GiveIdenticalBytes()
@@ -62,7 +71,7 @@ public sealed class SampleLogGeneratorTests
     {
         var (lines, summary) = DefaultLog.Value;
         var rejected = lines.Distinct(StringComparer.Ordinal)
-            .Select(l => SystemLogParser.Parse(Encoding.UTF8.GetBytes(l), "greenleaf"))
+            .Select(l => SystemLogParser.Parse(Encoding.UTF8.GetBytes(l), "greenleaf", ProcessedAt))
             .Where(p => !p.IsAccepted && !p.IsBlank)
             .GroupBy(p => p.Reason.ToContractName())
             .ToDictionary(g => g.Key, g => (long)g.Count());
@@ -164,8 +173,8 @@ public sealed class SampleLogGeneratorTests
     {
         foreach (var line in DefaultLog.Value.Lines.Distinct(StringComparer.Ordinal))
         {
-            var parsed = SystemLogParser.Parse(Encoding.UTF8.GetBytes(line), "greenleaf");
-            var verdict = ContractOracle.Classify(line, "greenleaf");
+            var parsed = SystemLogParser.Parse(Encoding.UTF8.GetBytes(line), "greenleaf", ProcessedAt);
+            var verdict = ContractOracle.Classify(line, "greenleaf", ProcessedAt);
             Assert.Equal(parsed.IsAccepted ? null : parsed.Reason.ToContractName(), verdict.Reason);
             Assert.Equal(parsed.Tenant, verdict.Tenant);
             Assert.Equal(parsed.Id, verdict.Id);
@@ -176,8 +185,8 @@ public sealed class SampleLogGeneratorTests
     public void GeneratedLog_Oracle_GivesAPlausibleAccount()
     {
         var (lines, summary) = DefaultLog.Value;
-        // Everything live: processed at the log's start, no entry is older than the threshold.
-        var account = ContractOracle.Compute(lines, "greenleaf", Defaults.Start, TimeSpan.FromMinutes(10));
+        // Everything live: processed at the log's end with a threshold longer than the log.
+        var account = ContractOracle.Compute(lines, "greenleaf", LogEnd(Defaults), EverythingLive(Defaults));
 
         Assert.Equal(summary.Customers + summary.Leads - summary.LeadsConverted, account.Contacts.Count);
         Assert.Equal(summary.Customers, account.Contacts.Count(c => !c.IsLead));
@@ -258,7 +267,7 @@ public sealed class SampleLogGeneratorTests
         var lines = SampleLogGenerator.GenerateLines(o).ToList();
 
         Assert.DoesNotContain(lines, l => l.Contains("\"tenant\"", StringComparison.Ordinal));
-        var account = ContractOracle.Compute(lines, "bluebarn", o.Start, TimeSpan.FromMinutes(10));
+        var account = ContractOracle.Compute(lines, "bluebarn", LogEnd(o), EverythingLive(o));
         Assert.Equal(30, account.Contacts.Count(c => !c.IsLead));
     }
 
@@ -272,9 +281,9 @@ public sealed class SampleLogGeneratorTests
         var summary = new SampleLogSummary();
         var lines = SampleLogGenerator.GenerateLines(o, summary).ToList();
 
-        var rejected = lines.Distinct(StringComparer.Ordinal).Count(l => !SystemLogParser.Parse(Encoding.UTF8.GetBytes(l), "greenleaf").IsAccepted);
+        var rejected = lines.Distinct(StringComparer.Ordinal).Count(l => !SystemLogParser.Parse(Encoding.UTF8.GetBytes(l), "greenleaf", ProcessedAt).IsAccepted);
         Assert.Equal(summary.BadLines, rejected);
-        var account = ContractOracle.Compute(lines, "greenleaf", o.Start, TimeSpan.FromMinutes(10));
+        var account = ContractOracle.Compute(lines, "greenleaf", LogEnd(o), EverythingLive(o));
         Assert.Equal(customers, summary.Customers);
         Assert.Equal(customers + leads - summary.LeadsConverted, account.Contacts.Count);
         Assert.Equal(summary.Lines, lines.Count);

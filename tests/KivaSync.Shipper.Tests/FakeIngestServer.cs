@@ -200,7 +200,7 @@ public sealed class FakeLogIngest : LogIngest.LogIngestBase
             }
 
             // The service's own parse of the raw bytes is the authority, not the shipper's advisory one.
-            var outcome = SystemLogParser.Parse(line.Raw.Span, batch.Source.Tenant);
+            var outcome = SystemLogParser.Parse(line.Raw.Span, batch.Source.Tenant, DateTimeOffset.UtcNow);
             if (outcome.IsAccepted || outcome.IsBlank)
             {
                 ack.Accepted++;

@@ -1,5 +1,6 @@
 using KivaSync.AcEmulator;
 using KivaSync.Contracts.V1;
+using StackExchange.Redis;
 
 namespace KivaSync.SyncService.Tests;
 
@@ -172,7 +173,7 @@ public sealed class ContactSyncTests : IAsyncLifetime
         // A weekly cycle resyncs everyone, but a contact whose AC data cannot have changed costs no request.
         await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp", 300, 2,
             """{"ts":"2024-06-06T23:00:00Z","event":"Weekly cycle completed","week":"2024-W24"}"""));
-        await Task.Delay(500);
+        await WaitForWeeklyResyncDrainedAsync(service);
         var afterCycle = Syncs();
         var response = await service.Api.ForceResyncAsync(new ForceResyncRequest { Tenant = Tenant, CustomerIds = { "1" } });
         var forced = await WaitForSyncedAsync(service, "1", minVersionAfter: first.LastSynced.ToDateTimeOffset());
@@ -181,6 +182,32 @@ public sealed class ContactSyncTests : IAsyncLifetime
         Assert.Equal(1u, response.Queued);
         Assert.Equal(2, Syncs());
         Assert.Equal(first.AcContactId, forced.AcContactId);
+    }
+
+    /// <summary>Waits until the worker queued everyone for the weekly cycle and the queue drained: what the
+    /// resync would send has been sent by then.</summary>
+    private static async Task WaitForWeeklyResyncDrainedAsync(ServiceHarness service)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString);
+        var db = redis.GetDatabase();
+        var p = $"ks:{{{Tenant}}}:";
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var meta = await db.HashGetAsync(p + "meta", ["resync_all", "resync_all_done"]);
+            var waiting = await db.SortedSetLengthAsync(p + "dirty") + await db.SortedSetLengthAsync(p + "dirty:live") + await db.SortedSetLengthAsync(p + "inflight");
+            if ((long?)meta[0] >= 1 && (long?)meta[1] >= (long?)meta[0] && waiting == 0)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"weekly resync not drained in time: resync_all {meta[0]}, done {meta[1]}, waiting {waiting}");
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Ships customers "0".."count-1" (status Active) and waits until each is synced.</summary>

@@ -44,6 +44,23 @@ public sealed class IngestTests : IAsyncLifetime
         Assert.All(acks, ack => Assert.Equal(2u, ack.Duplicates));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Ship_SameIdLessLineEndingCrLfInOneFileAndLfInAnother_SecondIsDuplicate(bool crlfFirst)
+    {
+        // The identity is the line's bytes without its ending: a "\r" left by "\r\n" is part of the ending.
+        var line = Signup("1", "a@example.com");
+        var crlf = ServiceHarness.Batch(Tenant, "windows-file", 0, 1, line + "\r");
+        var lf = ServiceHarness.Batch(Tenant, "unix-file", 0, 1, line);
+
+        var acks = await service.ShipAsync(crlfFirst ? [crlf, lf] : [lf, crlf]);
+
+        Assert.Equal((1u, 0u), (acks[0].Accepted, acks[0].Duplicates));
+        Assert.Equal((0u, 1u), (acks[1].Accepted, acks[1].Duplicates));
+        Assert.All(acks, ack => Assert.Empty(ack.Rejections));
+    }
+
     [Fact]
     public async Task Ship_SameIdDifferentBytes_SecondIsDuplicate()
     {

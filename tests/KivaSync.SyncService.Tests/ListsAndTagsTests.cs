@@ -113,6 +113,25 @@ public sealed class ListsAndTagsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_NoiseLineDated2099_IsInvalidTsAndTheOrderTagStaysOnTheCurrentWeek()
+    {
+        await using var service = await StartServiceAsync();
+        const string order = """{"ts":"2024-06-11T08:00:00Z","customer":{"id":"1","email":"a@example.com"},"attrs":{"status":"Active","order":{"week":"2024-W24","state":"open"}}}""";
+        const string clockError = """{"ts":"2099-01-01T00:00:00Z","level":"info","msg":"cron: cleanup finished"}""";
+
+        // No weekly cycle: the current week is the ISO week of the newest accepted entry, which a
+        // line from a broken clock would move to 2099 (every order tag would become No Order).
+        var ack = (await service.ShipAsync(ServiceHarness.Batch(Tenant, "fp-future", 0, 1, order, clockError))).Single();
+        await WaitForSyncedAsync(service, Tenant, "1");
+
+        Assert.Equal(["Open Order"], OrderTagsOf(account, "a@example.com"));
+        var rejection = Assert.Single(ack.Rejections);
+        Assert.Equal(RejectReason.InvalidTs, rejection.Reason);
+        Assert.Equal((ulong)System.Text.Encoding.UTF8.GetByteCount(order) + 1, rejection.Offset);
+        Assert.Contains("more than 24 hours", rejection.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sync_LeadBecomesCustomer_LeavesLeadsAndGetsAnOrderTag()
     {
         await using var service = await StartServiceAsync();

@@ -160,6 +160,74 @@ public sealed class BadInputTests
         Assert.Equal("e-77", outcome.Id);
     }
 
+    // invalid_ts: more than 24 hours after the time the line is processed
+
+    private static readonly DateTimeOffset ProcessedAt = new(2024, 6, 20, 12, 0, 0, TimeSpan.Zero);
+
+    private static ParseOutcome ParseAt(string line, DateTimeOffset now) =>
+        SystemLogParser.Parse(Encoding.UTF8.GetBytes(line), Lines.DefaultTenant, now);
+
+    [Theory]
+    [InlineData("2024-06-21T12:00:00Z")]
+    [InlineData("2024-06-21T12:00:00.000Z")]
+    [InlineData("2024-06-21T14:00:00+02:00")]
+    [InlineData("2024-06-21T06:01:00-05:59")]
+    [InlineData("2024-06-21T11:59:59.9999999Z")]
+    [InlineData("2024-06-20T12:00:00Z")]
+    [InlineData("2001-01-01T00:00:00Z")]
+    public void Parse_TsAtMost24HoursAfterProcessing_IsAccepted(string ts)
+    {
+        var outcome = ParseAt("{\"ts\":\"" + ts + "\",\"msg\":\"noise\"}", ProcessedAt);
+
+        Assert.True(outcome.IsAccepted, outcome.Detail);
+        Assert.Equal(ts, outcome.Entry!.TsText);
+    }
+
+    [Theory]
+    [InlineData("2024-06-21T12:00:00.001Z")]
+    [InlineData("2024-06-21T12:00:00.0000001Z")]
+    [InlineData("2024-06-21T14:00:00.001+02:00")]
+    [InlineData("2024-06-21T06:01:00.001-05:59")]
+    [InlineData("2024-06-21T11:00:01-01:00")]
+    [InlineData("2099-01-01T00:00:00Z")]
+    [InlineData("9999-12-31T23:59:59.9999999Z")]
+    public void Parse_TsMoreThan24HoursAfterProcessing_IsInvalidTs(string ts)
+    {
+        var outcome = ParseAt("{\"ts\":\"" + ts + "\",\"tenant\":\"acme\",\"id\":\"e-9\",\"msg\":\"noise\"}", ProcessedAt);
+
+        Assert.Equal(RejectReason.InvalidTs, outcome.Reason);
+        Assert.Null(outcome.Entry);
+        Assert.Equal("acme", outcome.Tenant);
+        Assert.Equal("e-9", outcome.Id);
+        Assert.Equal($"\"ts\" {ts} is more than 24 hours after the time the line was processed (2024-06-20T12:00:00.000Z): a clock error", outcome.Detail);
+    }
+
+    [Fact]
+    public void Parse_FutureTsOnALineWithAnInvalidShape_IsInvalidTsFirst()
+    {
+        var outcome = ParseAt("{\"ts\":\"2099-01-01T00:00:00Z\"," + Cust + ",\"contact\":{\"email\":\"not-an-email\"}}", ProcessedAt);
+
+        Assert.Equal(RejectReason.InvalidTs, outcome.Reason);
+    }
+
+    [Fact]
+    public void Parse_ProcessedAtTheEndOfTime_LatestTsIsAccepted()
+    {
+        // "now + 24 h" would overflow here: the comparison must not.
+        var outcome = ParseAt("{\"ts\":\"9999-12-31T23:59:59Z\"}", DateTimeOffset.MaxValue);
+
+        Assert.True(outcome.IsAccepted, outcome.Detail);
+    }
+
+    [Fact]
+    public void Parse_SameLineProcessedLater_IsAccepted()
+    {
+        const string line = "{\"ts\":\"2024-06-22T00:00:00Z\",\"msg\":\"noise\"}";
+
+        Assert.Equal(RejectReason.InvalidTs, ParseAt(line, ProcessedAt).Reason);
+        Assert.True(ParseAt(line, ProcessedAt.AddHours(12)).IsAccepted);
+    }
+
     // invalid_entry
 
     [Theory]

@@ -9,7 +9,7 @@ public sealed class EntryIdentityTests
     private static byte[] Identity(string line, string defaultTenant = Lines.DefaultTenant)
     {
         var bytes = Encoding.UTF8.GetBytes(line);
-        var outcome = SystemLogParser.Parse(bytes, defaultTenant);
+        var outcome = SystemLogParser.Parse(bytes, defaultTenant, Lines.Now);
         return EntryIdentity.Compute(outcome.Tenant, outcome.Id, bytes);
     }
 
@@ -104,8 +104,8 @@ public sealed class EntryIdentityTests
         var fromCrlf = StripEnding(crlfFile);
         var fromLf = StripEnding(lfFile);
 
-        var a = SystemLogParser.Parse(fromCrlf, "greenleaf");
-        var b = SystemLogParser.Parse(fromLf, "greenleaf");
+        var a = SystemLogParser.Parse(fromCrlf, "greenleaf", Lines.Now);
+        var b = SystemLogParser.Parse(fromLf, "greenleaf", Lines.Now);
 
         Assert.Equal(EntryIdentity.Compute(b.Tenant, b.Id, fromLf), EntryIdentity.Compute(a.Tenant, a.Id, fromCrlf));
 

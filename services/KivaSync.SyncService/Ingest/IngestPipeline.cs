@@ -55,7 +55,8 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         var slots = new Slot[lineCount];
         Span<byte> identity = stackalloc byte[EntryIdentity.Size];
         // Historical or live is decided as the batch is processed (the contract's "at the time it is processed").
-        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = time.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
         for (var i = 0; i < lineCount; i++)
         {
             var line = batch.Lines[i];
@@ -68,7 +69,7 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
             else
             {
                 var raw = line.Raw.Span;
-                outcome = SystemLogParser.Parse(raw, sourceTenant);
+                outcome = SystemLogParser.Parse(raw, sourceTenant, now);
                 if (outcome.IsBlank)
                 {
                     continue;
@@ -129,7 +130,8 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         var activity = prepared.Activity;
         var batch = prepared.Batch;
         ct.ThrowIfCancellationRequested();
-        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = time.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
         var windowMs = (long)DedupWindow.TotalMilliseconds;
         foreach (var group in prepared.Groups)
         {

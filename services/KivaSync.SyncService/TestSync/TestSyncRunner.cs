@@ -192,7 +192,7 @@ public sealed class TestSyncRunner
     private void ReadLine(ReadOnlySpan<byte> line)
     {
         lineNumber++;
-        var outcome = SystemLogParser.Parse(line, tenant);
+        var outcome = SystemLogParser.Parse(line, tenant, now);
         if (outcome.IsBlank)
         {
             return;

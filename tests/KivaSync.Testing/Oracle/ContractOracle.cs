@@ -73,8 +73,8 @@ public static class ContractOracle
     /// <summary>Order tags.</summary>
     public const string OpenOrder = "Open Order", ClosedOrder = "Closed Order", CancelledOrder = "Cancelled Order", NoOrder = "No Order";
 
-    /// <summary>The oracle's verdict on one line, without folding it.</summary>
-    public static LineVerdict Classify(string line, string defaultTenant) => OracleLineReader.Read(line, defaultTenant).Verdict;
+    /// <summary>The oracle's verdict on one line processed at <paramref name="now"/>, without folding it.</summary>
+    public static LineVerdict Classify(string line, string defaultTenant, DateTimeOffset now) => OracleLineReader.Read(line, defaultTenant, now).Verdict;
 
     /// <summary>
     /// What <paramref name="defaultTenant"/>'s AC account must show after <paramref name="lines"/> (one or more
@@ -97,7 +97,7 @@ public static class ContractOracle
         foreach (var line in lines)
         {
             var position = index++;
-            var (verdict, entry) = OracleLineReader.Read(line, defaultTenant);
+            var (verdict, entry) = OracleLineReader.Read(line, defaultTenant, now);
             if (verdict.IsBlank)
             {
                 continue;

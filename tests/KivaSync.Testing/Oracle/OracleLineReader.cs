@@ -35,8 +35,8 @@ internal static partial class OracleLineReader
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
     private static partial Regex TenantShape();
 
-    /// <summary>Reads one line: the verdict, and the entry when accepted.</summary>
-    public static (LineVerdict Verdict, OracleEntry? Entry) Read(string line, string defaultTenant)
+    /// <summary>Reads one line processed at <paramref name="now"/>: the verdict, and the entry when accepted.</summary>
+    public static (LineVerdict Verdict, OracleEntry? Entry) Read(string line, string defaultTenant, DateTimeOffset now)
     {
         // The identity excludes the line ending; a "\r" left by "\r\n" is part of the ending.
         var raw = line.EndsWith('\r') ? line[..^1] : line;
@@ -107,6 +107,11 @@ internal static partial class OracleLineReader
             DateTimeOffset ts = default;
             if (tsText is null || !TryParseTs(tsText, out ts))
             {
+                check.Fail("invalid_ts");
+            }
+            else if (ts - now > TimeSpan.FromDays(1))
+            {
+                // "More than 24 hours later than the time the line is processed": a clock error.
                 check.Fail("invalid_ts");
             }
 
@@ -437,7 +442,9 @@ internal static partial class OracleLineReader
 
         try
         {
-            value = new DateTimeOffset(year, month, day, hour, minute, second, offset).AddTicks(fractionTicks);
+            // The instant in UTC: RFC 3339 allows offsets up to 23:59, more than a DateTimeOffset can carry.
+            var utc = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).AddTicks(fractionTicks).Add(-offset);
+            value = new DateTimeOffset(utc);
             return true;
         }
         catch (ArgumentOutOfRangeException)
