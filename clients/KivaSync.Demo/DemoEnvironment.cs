@@ -121,6 +121,7 @@ public sealed class DemoEnvironment : IAsyncDisposable
             // One caller (the demo's shipper and its status reads), allowed this tenant only.
             ["KivaSync:Callers:demo:Token"] = token,
             ["KivaSync:Callers:demo:Tenants:0"] = t,
+            ["KivaSync:Callers:demo:Scopes"] = "ship,read,operate",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:KivaSync"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",

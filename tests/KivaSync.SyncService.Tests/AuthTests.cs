@@ -20,6 +20,7 @@ public sealed class AuthTests : IAsyncLifetime
     private const string Blue = "bluebarn";
     private const string GreenToken = "green-7f3a9c2e5b1d4f80a6c3";
     private const string OpsToken = "ops-2b8e4d6f1a3c5e7092bd";
+    private const string GreenWebToken = "green-web-5c1e8a3f7d9b2460e1";
     private const string WrongToken = "wrong-9d1f3b5a7c2e4f6081ac";
 
     private readonly CapturingLoggerProvider logs = new();
@@ -31,9 +32,15 @@ public sealed class AuthTests : IAsyncLifetime
         [$"KivaSync:Tenants:{Blue}:ApiKey"] = "blue-key",
         ["KivaSync:Callers:green-shipper:Token"] = GreenToken,
         ["KivaSync:Callers:green-shipper:Tenants:0"] = Green,
+        ["KivaSync:Callers:green-shipper:Scopes:0"] = "ship",
+        // The web tier: reads and operates its tenant, never ships.
+        ["KivaSync:Callers:green-web:Token"] = GreenWebToken,
+        ["KivaSync:Callers:green-web:Tenants:0"] = Green,
+        ["KivaSync:Callers:green-web:Scopes"] = "read,operate",
         // The scalar form, as an environment variable would give it.
         ["KivaSync:Callers:ops:Token"] = OpsToken,
         ["KivaSync:Callers:ops:Tenants"] = "*",
+        ["KivaSync:Callers:ops:Scopes"] = "ship,read,operate",
         ["Logging:LogLevel:Default"] = "Debug",
     }, configure: builder => builder.Logging.AddProvider(logs));
 
@@ -50,6 +57,7 @@ public sealed class AuthTests : IAsyncLifetime
         {
             Assert.DoesNotContain(GreenToken, text, StringComparison.Ordinal);
             Assert.DoesNotContain(OpsToken, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(GreenWebToken, text, StringComparison.Ordinal);
             Assert.DoesNotContain(WrongToken, text, StringComparison.Ordinal);
         }
     }
@@ -103,7 +111,7 @@ public sealed class AuthTests : IAsyncLifetime
     [InlineData(nameof(SyncApi.SyncApiClient.GetTenantStatus))]
     public async Task SyncApi_TokenForAReadingB_PermissionDenied(string rpc)
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => CallAsync(rpc, Blue, Bearer(GreenToken)));
+        var error = await Assert.ThrowsAsync<RpcException>(() => CallAsync(rpc, Blue, Bearer(GreenWebToken)));
 
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Contains(Blue, error.Status.Detail, StringComparison.Ordinal);
@@ -114,7 +122,7 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task SyncApi_TokenForAReadingAnUnconfiguredTenant_PermissionDeniedNotNotFound()
     {
         // A scoped caller learns nothing about which other tenants exist.
-        var error = await Assert.ThrowsAsync<RpcException>(() => CallAsync(nameof(SyncApi.SyncApiClient.GetTenantStatus), "nobody", Bearer(GreenToken)));
+        var error = await Assert.ThrowsAsync<RpcException>(() => CallAsync(nameof(SyncApi.SyncApiClient.GetTenantStatus), "nobody", Bearer(GreenWebToken)));
 
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
     }
@@ -124,8 +132,8 @@ public sealed class AuthTests : IAsyncLifetime
     {
         await service.ShipAsync(Bearer(GreenToken), ServiceHarness.Batch(Green, "fp", 0, 1, Signup(Green, "1", "a@example.com")));
 
-        var status = await service.Api.GetSyncStatusAsync(new GetSyncStatusRequest { Tenant = Green, CustomerId = "1" }, Bearer(GreenToken));
-        var resync = await service.Api.ForceResyncAsync(new ForceResyncRequest { Tenant = Green, All = true }, Bearer(GreenToken));
+        var status = await service.Api.GetSyncStatusAsync(new GetSyncStatusRequest { Tenant = Green, CustomerId = "1" }, Bearer(GreenWebToken));
+        var resync = await service.Api.ForceResyncAsync(new ForceResyncRequest { Tenant = Green, All = true }, Bearer(GreenWebToken));
 
         Assert.Equal("a@example.com", status.Email);
         Assert.Equal(1u, resync.Queued);
@@ -207,6 +215,57 @@ public sealed class AuthTests : IAsyncLifetime
         Assert.Equal("x@example.com", blue.Email);
     }
 
+    [Theory]
+    [InlineData(nameof(SyncApi.SyncApiClient.ForceResync))]
+    [InlineData(nameof(SyncApi.SyncApiClient.Provision))]
+    [InlineData(nameof(SyncApi.SyncApiClient.ImportContacts))]
+    [InlineData(nameof(SyncApi.SyncApiClient.RetryDeadLetters))]
+    public async Task SyncApi_ShipperTokenOperating_PermissionDeniedNamingOperate(string rpc)
+    {
+        Task call = rpc switch
+        {
+            nameof(SyncApi.SyncApiClient.ForceResync) =>
+                service.Api.ForceResyncAsync(new ForceResyncRequest { Tenant = Green, All = true }, Bearer(GreenToken)).ResponseAsync,
+            nameof(SyncApi.SyncApiClient.Provision) =>
+                service.Api.ProvisionAsync(new ProvisionRequest { Tenant = Green }, Bearer(GreenToken)).ResponseAsync,
+            nameof(SyncApi.SyncApiClient.RetryDeadLetters) =>
+                service.Api.RetryDeadLettersAsync(new RetryDeadLettersRequest { Tenant = Green, All = true }, Bearer(GreenToken)).ResponseAsync,
+            _ => service.Api.ImportContactsAsync(new ImportContactsRequest
+            {
+                Tenant = Green, ListName = "Pop-up", Contacts = { new ImportContact { Email = "a@example.com" } },
+            }, Bearer(GreenToken)).ResponseAsync,
+        };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => call);
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Contains("\"operate\" scope", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains(rpc, error.Status.Detail, StringComparison.Ordinal);
+        AssertNoSecret(error);
+    }
+
+    [Fact]
+    public async Task GetTenantStatus_ShipperTokenWithoutRead_PermissionDeniedNamingRead()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => CallAsync(nameof(SyncApi.SyncApiClient.GetTenantStatus), Green, Bearer(GreenToken)));
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Contains("\"read\" scope", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ship_OperatorToken_PermissionDeniedNamingShipAndNothingStored()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            service.ShipAsync(Bearer(GreenWebToken), ServiceHarness.Batch(Green, "fp", 0, 1, Signup(Green, "1", "a@example.com"))));
+        var status = await service.Api.GetTenantStatusAsync(new GetTenantStatusRequest { Tenant = Green }, Bearer(GreenWebToken));
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Contains("\"ship\" scope", error.Status.Detail, StringComparison.Ordinal);
+        AssertNoSecret(error);
+        Assert.Equal(0ul, status.EntriesAccepted);
+    }
+
     [Fact]
     public async Task HealthCheck_NoToken_Serving()
     {
@@ -220,7 +279,7 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task Logs_RefusedAndAcceptedCalls_RefusalLoggedNoTokenAnywhere()
     {
         await Assert.ThrowsAsync<RpcException>(() => CallAsync(nameof(SyncApi.SyncApiClient.GetTenantStatus), Green, Bearer(WrongToken)));
-        await Assert.ThrowsAsync<RpcException>(() => CallAsync(nameof(SyncApi.SyncApiClient.GetTenantStatus), Blue, Bearer(GreenToken)));
+        await Assert.ThrowsAsync<RpcException>(() => CallAsync(nameof(SyncApi.SyncApiClient.GetTenantStatus), Blue, Bearer(GreenWebToken)));
         await service.ShipAsync(Bearer(GreenToken), ServiceHarness.Batch(Green, "fp", 0, 1, Signup(Green, "1", "a@example.com")));
         await CallAsync(nameof(SyncApi.SyncApiClient.GetTenantStatus), Blue, Bearer(OpsToken));
         await service.App.StopAsync();
@@ -233,7 +292,7 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public void StartUp_CallersConfigured_LogsTheirNamesNotOpenMode()
     {
-        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Information && e.Text.Contains("green-shipper, ops", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Information && e.Text.Contains("green-shipper, green-web, ops", StringComparison.Ordinal));
         Assert.DoesNotContain(logs.Entries, e => e.Text.Contains("OPEN", StringComparison.Ordinal));
     }
 }
@@ -298,6 +357,7 @@ public sealed class CallerConfigurationTests
             ["KivaSync:Callers:web:Token"] = Token,
             ["KivaSync:Callers:web:Tenants:0"] = "greenleaf",
             ["KivaSync:Callers:web:Tenants:1"] = "bluebarn",
+            ["KivaSync:Callers:web:Scopes"] = "read",
         });
 
         Assert.Contains("KivaSync:Callers:web:Tenants:1", error.Message, StringComparison.Ordinal);
@@ -312,8 +372,10 @@ public sealed class CallerConfigurationTests
         {
             ["KivaSync:Callers:a:Token"] = Token,
             ["KivaSync:Callers:a:Tenants"] = "*",
+            ["KivaSync:Callers:a:Scopes"] = "read",
             ["KivaSync:Callers:b:Token"] = Token,
             ["KivaSync:Callers:b:Tenants"] = "greenleaf",
+            ["KivaSync:Callers:b:Scopes"] = "read",
         });
 
         Assert.Contains("KivaSync:Callers:b:Token", error.Message, StringComparison.Ordinal);
@@ -329,6 +391,7 @@ public sealed class CallerConfigurationTests
         {
             ["KivaSync:Callers:web:Token"] = token,
             ["KivaSync:Callers:web:Tenants"] = "greenleaf",
+            ["KivaSync:Callers:web:Scopes"] = "read",
         });
 
         Assert.Contains("KivaSync:Callers:web", error.Message, StringComparison.Ordinal);
@@ -342,9 +405,34 @@ public sealed class CallerConfigurationTests
     [Fact]
     public async Task StartUp_CallerWithNoTenants_Fails()
     {
-        var error = await StartFailsAsync(new() { ["KivaSync:Callers:web:Token"] = Token });
+        var error = await StartFailsAsync(new() { ["KivaSync:Callers:web:Token"] = Token, ["KivaSync:Callers:web:Scopes"] = "read" });
 
         Assert.Contains("KivaSync:Callers:web:Tenants lists no tenants", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartUp_CallerWithoutScopes_FailsNamingTheKeyAndTheScopes()
+    {
+        // No silent all-access: a caller configured before scopes existed must be given them.
+        var error = await StartFailsAsync(new() { ["KivaSync:Callers:web:Token"] = Token, ["KivaSync:Callers:web:Tenants"] = "greenleaf" });
+
+        Assert.Contains("KivaSync:Callers:web:Scopes lists no scopes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("operate, read, ship", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartUp_UnknownScope_FailsNamingIt()
+    {
+        var error = await StartFailsAsync(new()
+        {
+            ["KivaSync:Callers:web:Token"] = Token,
+            ["KivaSync:Callers:web:Tenants"] = "greenleaf",
+            ["KivaSync:Callers:web:Scopes:0"] = "read",
+            ["KivaSync:Callers:web:Scopes:1"] = "admin",
+        });
+
+        Assert.Contains("KivaSync:Callers:web:Scopes:1: unknown scope \"admin\"", error.Message, StringComparison.Ordinal);
     }
 
     private static CallerAuthenticator Authenticator() => new(Options.Create(new KivaSyncOptions

@@ -90,4 +90,56 @@ public sealed class ImportContactsTests : IAsyncLifetime
         Assert.Empty(account.Lists());
         Assert.Empty(account.Requests());
     }
+
+    [Fact]
+    public async Task ImportContacts_OversizedRowAndFormulaCells_RefusedWithTheirIndexTheOthersImported()
+    {
+        await using var service = await ServiceHarness.StartAsync(Tenant, emulator.ApiUrl(Tenant).ToString(), ApiKey, 50);
+        var request = new ImportContactsRequest
+        {
+            Tenant = Tenant,
+            ListName = "Pop-up",
+            Contacts =
+            {
+                new ImportContact { Email = "ann@example.com", FirstName = "Ann", Phone = "+64 21 555 0100" },
+                new ImportContact { Email = "big@example.com", LastName = new string('x', 1024 * 1024) },
+                new ImportContact { Email = "eve@example.com", FirstName = "=HYPERLINK(\"http://evil.example\",\"click\")" },
+                new ImportContact { Email = "mal@example.com", LastName = "@SUM(1+1)" },
+                new ImportContact { Email = "neg@example.com", FirstName = "-2+3" },
+                new ImportContact { Email = "ph@example.com", Phone = "+1+cmd|' /C calc'!A0" },
+                new ImportContact { Email = "bob@example.com", LastName = "Lee-Smith" },
+            },
+        };
+
+        var response = await service.Api.ImportContactsAsync(request);
+
+        Assert.Equal(2u, response.Imported);
+        Assert.Equal([2u, 3u, 4u, 5u, 6u], response.Rejected.Select(r => r.Index));
+        Assert.Contains("bytes", response.Rejected[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("first_name", response.Rejected[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("formula", response.Rejected[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("last_name", response.Rejected[2].Reason, StringComparison.Ordinal);
+        Assert.Contains("phone", response.Rejected[4].Reason, StringComparison.Ordinal);
+        Assert.Equal(["ann@example.com", "bob@example.com"], account.Contacts().Select(c => c.Email).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(account.Requests(), r => r.Body is { } body && (body.Contains("HYPERLINK", StringComparison.Ordinal) || body.Contains("xxxxxxxx", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ImportContacts_EveryRowRefused_NothingMadeInAc()
+    {
+        await using var service = await ServiceHarness.StartAsync(Tenant, emulator.ApiUrl(Tenant).ToString(), ApiKey, 50);
+        var request = new ImportContactsRequest
+        {
+            Tenant = Tenant,
+            ListName = "Pop-up",
+            Contacts = { new ImportContact { Email = "big@example.com", LastName = new string('x', 1024 * 1024) }, new ImportContact { Email = "nope" } },
+        };
+
+        var response = await service.Api.ImportContactsAsync(request);
+
+        Assert.Equal(0u, response.Imported);
+        Assert.Equal([1u, 2u], response.Rejected.Select(r => r.Index));
+        Assert.Empty(account.Lists());
+        Assert.Empty(account.Requests());
+    }
 }

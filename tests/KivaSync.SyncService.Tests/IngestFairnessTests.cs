@@ -29,6 +29,8 @@ public sealed class IngestFairnessTests : IAsyncLifetime
         extra["KivaSync:Callers:shipper-a:Tenants:0"] = TenantA;
         extra["KivaSync:Callers:shipper-b:Token"] = TokenB;
         extra["KivaSync:Callers:shipper-b:Tenants:0"] = TenantB;
+        extra["KivaSync:Callers:shipper-a:Scopes:0"] = "ship";
+        extra["KivaSync:Callers:shipper-b:Scopes:0"] = "ship";
         service = await ServiceHarness.StartAsync(TenantA, extra: extra);
         redis = await ConnectionMultiplexer.ConnectAsync(service.Redis.ConnectionString + ",allowAdmin=true");
     }

@@ -34,6 +34,7 @@ public sealed class MutualTlsTests : IAsyncLifetime
             [$"KivaSync:Tenants:{Blue}:ApiKey"] = "blue-key",
             ["KivaSync:Callers:blue-shipper:CertificateSubject"] = "CN=blue-shipper",
             ["KivaSync:Callers:blue-shipper:Tenants"] = Blue,
+            ["KivaSync:Callers:blue-shipper:Scopes"] = "ship,read",
         }, configure: builder => builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;

@@ -204,6 +204,97 @@ public sealed class TestSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Finish_LineOverTheLimitFedInPieces_OneTooLongRejectAndTheNextLineRead()
+    {
+        var runner = new TestSyncRunner(Tenant, new TenantOptions(), DateTimeOffset.UtcNow, _ => false);
+        var piece = Encoding.ASCII.GetBytes(new string('x', 100_000));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(runner.Write(piece));
+        }
+
+        runner.Write(Encoding.UTF8.GetBytes("\r\n" + """{"ts":"2024-06-03T14:22:05Z","customer":{"id":"1","email":"a@example.com"}}""" + "\n"));
+
+        var report = runner.Finish();
+
+        Assert.Equal(1ul, report.RejectedByReason["too_long"]);
+        var rejection = Assert.Single(report.Rejections);
+        Assert.Equal((1ul, "too_long"), (rejection.Line, rejection.Reason));
+        Assert.Contains("300000 bytes", rejection.Detail, StringComparison.Ordinal);
+        Assert.Equal(1ul, report.Customers);
+    }
+
+    [Fact]
+    public async Task TestSync_600MiBWithoutANewline_OneTooLongRejectAndTheHeapDoesNotGrowWithTheStream()
+    {
+        const int chunkBytes = 1024 * 1024;
+        var data = ByteString.CopyFrom(Enumerable.Repeat((byte)'x', chunkBytes).ToArray());
+        using var call = service.Api.TestSync();
+        await call.RequestStream.WriteAsync(new TestSyncChunk { Tenant = Tenant, Data = data });
+        long baseline = 0;
+        long peak = 0;
+        for (var mib = 1; mib < 600; mib++)
+        {
+            await call.RequestStream.WriteAsync(new TestSyncChunk { Data = data });
+            // In this process: the service's heap after a full collection, early in the line and then as it goes on.
+            if (mib == 32)
+            {
+                baseline = GC.GetTotalMemory(forceFullCollection: true);
+            }
+            else if (mib > 32 && mib % 128 == 0)
+            {
+                peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true));
+            }
+        }
+
+        peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true));
+        await call.RequestStream.CompleteAsync();
+        var report = await call;
+
+        Assert.Equal(1ul, report.RejectedByReason["too_long"]);
+        Assert.Equal(1ul, report.Lines);
+        Assert.Contains($"{600L * chunkBytes} bytes", Assert.Single(report.Rejections).Detail, StringComparison.Ordinal);
+        // The line is skipped, not held: 568 MiB more of it may cost the heap no more than a few buffers.
+        Assert.True(peak - baseline < 48L * 1024 * 1024, $"the heap grew by {(peak - baseline) / (1024 * 1024)} MiB while the line went on");
+    }
+
+    [Fact]
+    public async Task TestSync_MoreCallsThanTheReplicaTakes_RefusedResourceExhaustedWithRetryAfter()
+    {
+        await using var limited = await ServiceHarness.StartAsync("bluebarn", extra: new Dictionary<string, string?>
+        {
+            ["KivaSync:Api:MaxConcurrentTestSyncs"] = "1",
+        });
+        var line = ByteString.CopyFromUtf8("""{"ts":"2024-06-03T14:22:05Z","customer":{"id":"1","email":"a@example.com"}}""" + "\n");
+        using var first = limited.Api.TestSync();
+        using var second = limited.Api.TestSync();
+        foreach (var call in new[] { first, second })
+        {
+            try
+            {
+                await call.RequestStream.WriteAsync(new TestSyncChunk { Tenant = "bluebarn", Data = line });
+            }
+            catch (RpcException)
+            {
+                // Refused before its first chunk went out: the refusal is in its response.
+            }
+        }
+
+        // Both are open: the one the replica could not take ends at once, the other waits for the rest of its log.
+        // (Bounded: without a limit neither ends, and the test must fail rather than hang.)
+        var refusedCall = await Task.WhenAny(first.ResponseAsync, second.ResponseAsync).WaitAsync(TimeSpan.FromSeconds(60));
+        var (refused, admitted) = refusedCall == first.ResponseAsync ? (first, second) : (second, first);
+        var error = await Assert.ThrowsAsync<RpcException>(() => refused.ResponseAsync);
+        await admitted.RequestStream.CompleteAsync();
+        var report = await admitted;
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Contains("MaxConcurrentTestSyncs", error.Status.Detail, StringComparison.Ordinal);
+        Assert.NotNull(error.Trailers.GetValue("retry-after-ms"));
+        Assert.Equal(1ul, report.Customers);
+    }
+
+    [Fact]
     public async Task TestSync_Subscribers_RecurringPaymentsPerFiftyAndUnreadableSchedulesAsAnomalies()
     {
         var lines = new List<string>();

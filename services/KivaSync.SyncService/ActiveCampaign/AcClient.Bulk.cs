@@ -81,11 +81,20 @@ public sealed partial class AcClient
         return new AcBulkImportInfo(batchId, TextOrEmpty(json["status"]), Strings(json["success"]), Strings(json["failure"]));
     }
 
+    /// <summary>The largest contact (its JSON in the request, bytes) one bulk import request can carry.</summary>
+    public static int BulkMaxContactBytes(bool excludeAutomations) => BulkMaxBytes - BulkEnvelopeBytes(excludeAutomations);
+
+    /// <summary>The contact's size in a bulk import request (bytes of its JSON).</summary>
+    public static int BulkContactBytes(AcBulkContact contact) => Encoding.UTF8.GetByteCount(BulkBody(contact).ToJsonString());
+
+    // {"contacts":[...],"exclude_automations":false}: the envelope plus one comma per contact after the first.
+    private static int BulkEnvelopeBytes(bool excludeAutomations) =>
+        Encoding.UTF8.GetByteCount(new JsonObject { ["contacts"] = new JsonArray(), ["exclude_automations"] = excludeAutomations }.ToJsonString());
+
     /// <summary>Request bodies of at most <see cref="BulkMaxContacts"/> contacts and <see cref="BulkMaxBytes"/> bytes each.</summary>
     internal static IEnumerable<JsonObject> SplitForBulk(IReadOnlyList<AcBulkContact> contacts, bool excludeAutomations)
     {
-        // {"contacts":[...],"exclude_automations":false}: the envelope plus one comma per contact after the first.
-        var envelope = Encoding.UTF8.GetByteCount(new JsonObject { ["contacts"] = new JsonArray(), ["exclude_automations"] = excludeAutomations }.ToJsonString());
+        var envelope = BulkEnvelopeBytes(excludeAutomations);
         var current = new JsonArray();
         var bytes = envelope;
         foreach (var contact in contacts)
@@ -94,6 +103,7 @@ public sealed partial class AcClient
             var size = Encoding.UTF8.GetByteCount(node.ToJsonString());
             if (envelope + size > BulkMaxBytes)
             {
+                // Callers check BulkMaxContactBytes first; this is a bug guard, not a way to refuse a row.
                 throw new ArgumentException($"a contact of {size} bytes cannot go in a bulk import request", nameof(contacts));
             }
 

@@ -12,6 +12,7 @@ using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Tenants;
 using KivaSync.SyncService.TestSync;
 using KivaSync.SystemLog;
+using Microsoft.Extensions.Options;
 
 namespace KivaSync.SyncService.Api;
 
@@ -26,10 +27,17 @@ public sealed class SyncApiService(
     DeadLetterStore deadLetters,
     AcClientFactory clients,
     ContactListsStep lists,
+    IOptions<KivaSyncOptions> options,
+    TestSyncAdmission testSyncs,
     StateGuard guard) : SyncApi.SyncApiBase
 {
+    private readonly ApiOptions limits = options.Value.Api;
+
     /// <summary>How often ImportContacts asks AC about a batch at most.</summary>
     private static readonly TimeSpan LongestImportPoll = TimeSpan.FromSeconds(5);
+
+    /// <summary>A stand-in as long as the longest AC list id (a 64-bit number) when sizing an import row.</summary>
+    private const string LongestListId = "18446744073709551615";
 
     /// <inheritdoc />
     public override async Task<CustomerSyncStatus> GetSyncStatus(GetSyncStatusRequest request, ServerCallContext context)
@@ -47,7 +55,8 @@ public sealed class SyncApiService(
         var snapshot = member is null ? null : await store.ReadAsync(request.Tenant, member);
         if (snapshot is null)
         {
-            var key = request.CustomerCase == GetSyncStatusRequest.CustomerOneofCase.CustomerId ? request.CustomerId : request.Email;
+            // Never the whole key: it may be an email (messages are logged) or 20 KiB (too big for a trailer).
+            var key = CallerInput.ForMessage(request.CustomerCase == GetSyncStatusRequest.CustomerOneofCase.CustomerId ? request.CustomerId : request.Email);
             throw GrpcErrors.NotFound("customer", key, $"tenant \"{request.Tenant}\" has no customer or lead \"{key}\" in its log");
         }
 
@@ -61,48 +70,73 @@ public sealed class SyncApiService(
     public override async Task<ForceResyncResponse> ForceResync(ForceResyncRequest request, ServerCallContext context)
     {
         RequireTenant(request.Tenant, context);
+        var ct = context.CancellationToken;
         var response = new ForceResyncResponse();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var members = new HashSet<string>(StringComparer.Ordinal);
         if (request.All)
         {
-            await foreach (var member in store.AllMembersAsync(request.Tenant).WithCancellation(context.CancellationToken))
+            // In slices, so a large tenant is neither held in memory at once nor queued after the caller gave up.
+            var slice = new List<string>(limits.MaxResyncKeys);
+            await foreach (var member in store.AllMembersAsync(request.Tenant).WithCancellation(ct))
+            {
+                slice.Add(member);
+                if (slice.Count == limits.MaxResyncKeys)
+                {
+                    response.Queued += (uint)await store.MarkDirtyAsync(request.Tenant, slice, now, force: true).WaitAsync(ct);
+                    slice.Clear();
+                }
+            }
+
+            ct.ThrowIfCancellationRequested();
+            response.Queued += (uint)await store.MarkDirtyAsync(request.Tenant, slice, now, force: true).WaitAsync(ct);
+            return response;
+        }
+
+        var named = request.CustomerIds.Count + request.Emails.Count;
+        if (named == 0)
+        {
+            throw GrpcErrors.InvalidArgument("customer_ids", "name customers by id or email, or set all");
+        }
+
+        if (named > limits.MaxResyncKeys)
+        {
+            throw GrpcErrors.InvalidArgument("customer_ids",
+                $"{named} customer ids and emails in one call; at most {limits.MaxResyncKeys} (KivaSync:Api:MaxResyncKeys). " +
+                "For a whole tenant set all (kivasync resync --all); else split the list");
+        }
+
+        // One Redis command for all ids and one for all emails, not a round trip each.
+        var members = new HashSet<string>(StringComparer.Ordinal);
+        var ids = request.CustomerIds.Distinct(StringComparer.Ordinal).ToList();
+        var known = await store.CustomersExistAsync(request.Tenant, ids).WaitAsync(ct);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (known[i])
+            {
+                members.Add(RedisKeys.CustomerMember(ids[i]));
+            }
+            else
+            {
+                response.NotFound.Add(CallerInput.Cap(ids[i]));
+            }
+        }
+
+        var emails = request.Emails.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var owners = await store.FindByEmailsAsync(request.Tenant, emails).WaitAsync(ct);
+        for (var i = 0; i < emails.Count; i++)
+        {
+            if (owners[i] is { } member)
             {
                 members.Add(member);
             }
-        }
-        else
-        {
-            if (request.CustomerIds.Count == 0 && request.Emails.Count == 0)
+            else
             {
-                throw GrpcErrors.InvalidArgument("customer_ids", "name customers by id or email, or set all");
-            }
-
-            foreach (var id in request.CustomerIds.Distinct(StringComparer.Ordinal))
-            {
-                if (await store.CustomerExistsAsync(request.Tenant, id))
-                {
-                    members.Add(RedisKeys.CustomerMember(id));
-                }
-                else
-                {
-                    response.NotFound.Add(id);
-                }
-            }
-
-            foreach (var email in request.Emails.Distinct(StringComparer.OrdinalIgnoreCase))
-            {
-                if (await store.FindByEmailAsync(request.Tenant, email) is { } member)
-                {
-                    members.Add(member);
-                }
-                else
-                {
-                    response.NotFound.Add(email);
-                }
+                response.NotFound.Add(CallerInput.Cap(emails[i]));
             }
         }
 
+        // The caller may have given up while Redis answered: queue nothing then.
+        ct.ThrowIfCancellationRequested();
         response.Queued = (uint)await store.MarkDirtyAsync(request.Tenant, members, now, force: true);
         return response;
     }
@@ -163,6 +197,12 @@ public sealed class SyncApiService(
             throw GrpcErrors.InvalidArgument("ids", "name dead letters by id, or set all");
         }
 
+        if (!request.All && request.Ids.Count > limits.MaxResyncKeys)
+        {
+            throw GrpcErrors.InvalidArgument("ids",
+                $"{request.Ids.Count} dead-letter ids in one call; at most {limits.MaxResyncKeys} (KivaSync:Api:MaxResyncKeys). Set all to retry every one");
+        }
+
         var ids = request.All ? await deadLetters.AllIdsAsync(request.Tenant) : [.. request.Ids.Distinct(StringComparer.Ordinal)];
         var response = new RetryDeadLettersResponse();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -174,7 +214,7 @@ public sealed class SyncApiService(
             }
             else
             {
-                response.NotFound.Add(id);
+                response.NotFound.Add(CallerInput.Cap(id));
             }
         }
 
@@ -199,11 +239,15 @@ public sealed class SyncApiService(
         var ct = context.CancellationToken;
         var response = new ImportContactsResponse();
         var positions = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        var valid = new List<ImportContact>();
+        var maxRowBytes = AcClient.BulkMaxContactBytes(excludeAutomations: false);
+        var bulk = new List<AcBulkContact>();
+        // Every row is checked before anything is made in AC: a bad row is refused alone, with its position.
         for (var i = 0; i < request.Contacts.Count; i++)
         {
             var contact = request.Contacts[i];
             var email = contact.Email.Trim();
+            // Sized with a list id as long as any AC list id (the list is only looked up once every row passed).
+            var row = new AcBulkContact(email, Known(contact.FirstName), Known(contact.LastName), Known(contact.Phone), Subscribe: [LongestListId]);
             string? reason = null;
             if (!SystemLogParser.IsValidEmail(email))
             {
@@ -213,30 +257,37 @@ public sealed class SyncApiService(
             {
                 reason = $"duplicate of contact {first} in this request";
             }
+            else if (ImportRows.FormulaCell(row) is { } cell)
+            {
+                reason = $"{cell} starts with =, +, - or @: a spreadsheet would run it as a formula when the contacts are exported from AC; remove the sign";
+            }
+            else if (AcClient.BulkContactBytes(row) is var size && size > maxRowBytes)
+            {
+                reason = $"the row is {size} bytes; at most {maxRowBytes} fit in one ActiveCampaign bulk import request";
+            }
 
             if (reason is not null)
             {
-                response.Rejected.Add(new ImportRejection { Index = (uint)(i + 1), Email = contact.Email, Reason = reason });
+                response.Rejected.Add(new ImportRejection { Index = (uint)(i + 1), Email = CallerInput.Cap(contact.Email), Reason = reason });
                 continue;
             }
 
             positions[email] = i + 1;
-            valid.Add(contact);
+            bulk.Add(row);
+        }
+
+        if (bulk.Count == 0)
+        {
+            // Nothing to import: no list is made either.
+            return response;
         }
 
         var client = clients.For(request.Tenant);
         var list = await lists.GetOrCreateAsync(request.Tenant, client, listName, ct);
         response.ListId = list.Id;
         response.ListCreated = list.Created;
-        if (valid.Count == 0)
-        {
-            return response;
-        }
-
-        static string? Known(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-        var bulk = valid.Select(c => new AcBulkContact(c.Email.Trim(), Known(c.FirstName), Known(c.LastName), Known(c.Phone), Subscribe: [list.Id])).ToList();
         // Sign-ups: automations (e.g. a welcome series) should run for them.
-        var batchIds = await client.BulkImportAsync(bulk, excludeAutomations: false, ct);
+        var batchIds = await client.BulkImportAsync([.. bulk.Select(c => c with { Subscribe = [list.Id] })], excludeAutomations: false, ct);
         response.BatchIds.AddRange(batchIds);
         foreach (var batchId in batchIds)
         {
@@ -256,6 +307,8 @@ public sealed class SyncApiService(
 
         return response;
     }
+
+    private static string? Known(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     /// <summary>Polls a bulk import batch until AC is done with it (the caller's deadline bounds the wait).</summary>
     private async Task<AcBulkImportInfo> WaitForImportAsync(AcClient client, string batchId, CancellationToken ct)
@@ -277,6 +330,9 @@ public sealed class SyncApiService(
     /// <inheritdoc />
     public override async Task<TestSyncReport> TestSync(IAsyncStreamReader<TestSyncChunk> requestStream, ServerCallContext context)
     {
+        using var slot = testSyncs.TryEnter() ?? throw GrpcErrors.ResourceExhausted("TEST_SYNC_BUSY",
+            $"{limits.MaxConcurrentTestSyncs} test syncs are running on this replica (KivaSync:Api:MaxConcurrentTestSyncs); retry later",
+            limits.TestSyncRetryAfter);
         if (!await requestStream.MoveNext(context.CancellationToken))
         {
             throw GrpcErrors.InvalidArgument("tenant", "the first chunk must name the tenant");

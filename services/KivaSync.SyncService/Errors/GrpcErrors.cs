@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -50,13 +51,16 @@ public static class GrpcErrors
     public static RpcException StateLost(string tenant, string reason, string recovery) =>
         FailedPrecondition("REDIS_STATE_LOST", $"Redis lost the state of tenant \"{tenant}\" ({reason}); nothing was accepted. To recover: {recovery}");
 
-    /// <summary>PERMISSION_DENIED: the caller is known but may not do this.</summary>
-    public static RpcException PermissionDenied(string description) =>
+    /// <summary>PERMISSION_DENIED: the caller is known but may not use this tenant.</summary>
+    public static RpcException PermissionDenied(string description) => PermissionDenied("TENANT_NOT_ALLOWED", description);
+
+    /// <summary>PERMISSION_DENIED: the caller is known but may not do this; <paramref name="reason"/> says why (ErrorInfo).</summary>
+    public static RpcException PermissionDenied(string reason, string description) =>
         new Google.Rpc.Status
         {
             Code = (int)Code.PermissionDenied,
             Message = description,
-            Details = { Any.Pack(new ErrorInfo { Reason = "TENANT_NOT_ALLOWED", Domain = Domain }) },
+            Details = { Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain }) },
         }.ToRpcException();
 
     /// <summary>UNAUTHENTICATED: no or wrong credentials. Never put a presented or configured token in <paramref name="description"/>.</summary>
@@ -94,6 +98,8 @@ public static class GrpcErrors
     public static RpcException? FromException(Exception exception) => exception switch
     {
         RpcException => null,
+        InvalidProtocolBufferException or { InnerException: InvalidProtocolBufferException } =>
+            InvalidArgument("message", "a request message is not valid protobuf for this method"),
         AcRequestException { Status: HttpStatusCode.Forbidden } =>
             FailedPrecondition("AC_API_KEY_REFUSED", "ActiveCampaign refused the tenant's API key (403); check the tenant's ApiKey setting"),
         AcRequestException e =>

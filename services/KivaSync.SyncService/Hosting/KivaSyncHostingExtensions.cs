@@ -11,6 +11,7 @@ using KivaSync.SyncService.Status;
 using KivaSync.SyncService.Sync;
 using KivaSync.SyncService.Subscriptions;
 using KivaSync.SyncService.Telemetry;
+using KivaSync.SyncService.TestSync;
 using KivaSync.SyncService.Tenants;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,9 @@ namespace KivaSync.SyncService.Hosting;
 /// <summary>The sync service's wiring, so Program.cs stays ten lines.</summary>
 public static class KivaSyncHostingExtensions
 {
+    /// <summary>Largest gRPC request message the service reads.</summary>
+    public const int MaxReceiveMessageBytes = 16 * 1024 * 1024;
+
     /// <summary>Registers options, Redis, the AC client, the ingest pipeline, the workers and gRPC.</summary>
     public static IHostApplicationBuilder AddKivaSync(this IHostApplicationBuilder builder)
     {
@@ -34,6 +38,7 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<IValidateOptions<KivaSyncOptions>, CallersValidator>();
         services.AddSingleton<IPostConfigureOptions<KivaSyncOptions>, CallerTenantsFromScalar>();
         services.AddSingleton<CallerAuthenticator>();
+        services.AddSingleton<RefusalLogThrottle>();
         services.AddHostedService<SecurityStartupReport>();
 
         services.AddSingleton(TimeProvider.System);
@@ -77,6 +82,7 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<RecurringPaymentsSender>();
         services.AddHostedService(sp => sp.GetRequiredService<RecurringPaymentsSender>());
         services.AddSingleton<TenantStatusReader>();
+        services.AddSingleton<TestSyncAdmission>();
         services.AddSingleton<TenantGauges>();
         services.AddHostedService(sp => sp.GetRequiredService<TenantGauges>());
 
@@ -90,8 +96,11 @@ public static class KivaSyncHostingExtensions
             options.Interceptors.Add<ErrorMappingInterceptor>();
             // After error mapping (so its refusals pass through unchanged) and before every handler.
             options.Interceptors.Add<CallerAuthenticationInterceptor>();
-            options.MaxReceiveMessageSize = 16 * 1024 * 1024;
+            options.MaxReceiveMessageSize = MaxReceiveMessageBytes;
         });
+        // gRPC's own line per refused call ("Error status code ... raised", with the caller's text) is Information:
+        // anyone could fill the log with it. The service logs refusals itself, throttled.
+        builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Warning);
         services.AddGrpcHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
         return builder;
     }
@@ -99,6 +108,7 @@ public static class KivaSyncHostingExtensions
     /// <summary>Maps the gRPC services and the gRPC health service.</summary>
     public static WebApplication MapKivaSync(this WebApplication app)
     {
+        app.UseMiddleware<MalformedMessageGuard>();
         app.MapGrpcService<LogIngestService>();
         app.MapGrpcService<SyncApiService>();
         app.MapGrpcHealthChecksService();

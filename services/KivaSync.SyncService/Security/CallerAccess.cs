@@ -9,15 +9,16 @@ public sealed class CallerAccess
     private static readonly object UserStateKey = new();
 
     /// <summary>Creates the access of a named caller.</summary>
-    public CallerAccess(string caller, bool allTenants, IEnumerable<string> tenants)
+    public CallerAccess(string caller, bool allTenants, IEnumerable<string> tenants, IEnumerable<string> scopes)
     {
         Caller = caller;
         AllTenants = allTenants;
         Tenants = tenants.ToFrozenSet(StringComparer.Ordinal);
+        Scopes = scopes.ToFrozenSet(StringComparer.Ordinal);
     }
 
     /// <summary>Every call when no callers are configured (open mode).</summary>
-    public static CallerAccess Open { get; } = new("anonymous", allTenants: true, []);
+    public static CallerAccess Open { get; } = new("anonymous", allTenants: true, [], CallerScopes.All);
 
     /// <summary>The caller's configured name (not a secret; used in messages, logs and spans).</summary>
     public string Caller { get; }
@@ -27,6 +28,12 @@ public sealed class CallerAccess
 
     /// <summary>The tenants this caller may touch when not <see cref="AllTenants"/>.</summary>
     public FrozenSet<string> Tenants { get; }
+
+    /// <summary>What this caller may do (<see cref="CallerScopes"/>).</summary>
+    public FrozenSet<string> Scopes { get; }
+
+    /// <summary>Whether this caller has <paramref name="scope"/>.</summary>
+    public bool Has(string scope) => Scopes.Contains(scope);
 
     /// <summary>Whether this caller may read, resync or ship entries for <paramref name="tenant"/>.</summary>
     public bool Allows(string tenant) => AllTenants || Tenants.Contains(tenant);

@@ -12,7 +12,7 @@ namespace KivaSync.SyncService.Security;
 /// which Kubernetes probes call without credentials.
 /// </summary>
 internal sealed class CallerAuthenticationInterceptor(
-    CallerAuthenticator authenticator, SyncTelemetry telemetry, ILogger<CallerAuthenticationInterceptor> logger) : Interceptor
+    CallerAuthenticator authenticator, SyncTelemetry telemetry, RefusalLogThrottle throttle, ILogger<CallerAuthenticationInterceptor> logger) : Interceptor
 {
     private const string HealthServicePrefix = "/grpc.health.v1.Health/";
 
@@ -84,6 +84,8 @@ internal sealed class CallerAuthenticationInterceptor(
         return false;
     }
 
+    private static string MethodName(string method) => method[(method.LastIndexOf('/') + 1)..];
+
     private void Authenticate(ServerCallContext context)
     {
         if (context.Method.StartsWith(HealthServicePrefix, StringComparison.Ordinal))
@@ -96,7 +98,12 @@ internal sealed class CallerAuthenticationInterceptor(
         var access = authenticator.Authenticate(context.RequestHeaders.GetValue("authorization"), certificate, out var failure);
         if (access is null)
         {
-            SecurityLog.CallRefused(logger, context.Method, context.Peer, failure);
+            // Anyone can send these: one line a minute, the rest counted in it (and in kivasync.calls.refused).
+            if (throttle.Throttle.ShouldLog(out var leftOut))
+            {
+                SecurityLog.CallRefused(logger, context.Method, context.Peer, failure, leftOut);
+            }
+
             telemetry.CallsRefused.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.GrpcStatus, nameof(StatusCode.Unauthenticated)));
             throw failure switch
             {
@@ -110,7 +117,18 @@ internal sealed class CallerAuthenticationInterceptor(
             };
         }
 
-        access.AttachTo(context);
         Activity.Current?.SetTag(SyncTelemetry.Tags.Caller, access.Caller);
+        // Before the handler, so a caller without the scope learns nothing about tenants either. A method no scope
+        // grants is refused (fail closed) unless the service runs open.
+        var scope = CallerScopes.RequiredFor(context.Method);
+        if (!authenticator.IsOpen && (scope is null || !access.Has(scope)))
+        {
+            telemetry.CallsRefused.Add(1, new KeyValuePair<string, object?>(SyncTelemetry.Tags.GrpcStatus, nameof(StatusCode.PermissionDenied)));
+            throw scope is null
+                ? GrpcErrors.PermissionDenied("SCOPE_MISSING", $"no caller scope grants {context.Method}")
+                : GrpcErrors.PermissionDenied("SCOPE_MISSING", $"caller \"{access.Caller}\" lacks the \"{scope}\" scope that {MethodName(context.Method)} needs (KivaSync:Callers:{access.Caller}:Scopes)");
+        }
+
+        access.AttachTo(context);
     }
 }

@@ -27,7 +27,7 @@ public sealed class CallerAuthenticator
         var subjects = new Dictionary<string, CallerAccess>(StringComparer.Ordinal);
         foreach (var (name, caller) in callers)
         {
-            var access = new CallerAccess(name, caller.Tenants.Contains(CallerOptions.AllTenants), caller.Tenants.Where(t => t != CallerOptions.AllTenants));
+            var access = new CallerAccess(name, caller.Tenants.Contains(CallerOptions.AllTenants), caller.Tenants.Where(t => t != CallerOptions.AllTenants), caller.Scopes);
             if (!string.IsNullOrEmpty(caller.Token))
             {
                 tokens.Add((Hash(caller.Token), access));

@@ -14,4 +14,8 @@ public sealed class CallerOptions
 
     /// <summary>Tenant ids this caller may read, resync and ship entries for; "*" for every tenant.</summary>
     public List<string> Tenants { get; set; } = [];
+
+    /// <summary>What this caller may do: "ship", "read", "operate" (see <see cref="CallerScopes"/>). Required: a caller
+    /// without scopes stops the service at start-up rather than getting every right silently.</summary>
+    public List<string> Scopes { get; set; } = [];
 }

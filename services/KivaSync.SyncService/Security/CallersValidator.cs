@@ -53,6 +53,19 @@ internal sealed class CallersValidator : IValidateOptions<KivaSyncOptions>
                 failures.Add($"{key}:Tenants lists no tenants; give tenant ids or \"{CallerOptions.AllTenants}\"");
             }
 
+            if (settings.Scopes.Count == 0)
+            {
+                failures.Add($"{key}:Scopes lists no scopes; give one or more of {string.Join(", ", CallerScopes.All.Order(StringComparer.Ordinal))} (e.g. \"{CallerScopes.Ship}\" for a shipper)");
+            }
+
+            for (var i = 0; i < settings.Scopes.Count; i++)
+            {
+                if (!CallerScopes.All.Contains(settings.Scopes[i]))
+                {
+                    failures.Add($"{key}:Scopes:{i}: unknown scope \"{settings.Scopes[i]}\"; the scopes are {string.Join(", ", CallerScopes.All.Order(StringComparer.Ordinal))}");
+                }
+            }
+
             for (var i = 0; i < settings.Tenants.Count; i++)
             {
                 var tenant = settings.Tenants[i];
@@ -68,8 +81,8 @@ internal sealed class CallersValidator : IValidateOptions<KivaSyncOptions>
 }
 
 /// <summary>
-/// Lets a caller's tenants also be one comma-separated value ("a,b" or "*"), the natural form in an environment
-/// variable (KivaSync__Callers__web__Tenants=*), besides the list form (Tenants:0, Tenants:1, ...).
+/// Lets a caller's tenants and scopes also be one comma-separated value ("a,b" or "*"; "read,operate"), the natural
+/// form in an environment variable (KivaSync__Callers__web__Tenants=*), besides the list form (Tenants:0, Tenants:1, ...).
 /// </summary>
 internal sealed class CallerTenantsFromScalar(IConfiguration configuration) : IPostConfigureOptions<KivaSyncOptions>
 {
@@ -80,6 +93,11 @@ internal sealed class CallerTenantsFromScalar(IConfiguration configuration) : IP
             if (configuration[$"{section.Path}:Tenants"] is { } scalar && options.Callers.TryGetValue(section.Key, out var caller))
             {
                 caller.Tenants = [.. scalar.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+            }
+
+            if (configuration[$"{section.Path}:Scopes"] is { } scopes && options.Callers.TryGetValue(section.Key, out var scoped))
+            {
+                scoped.Scopes = [.. scopes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
             }
         }
     }

@@ -254,8 +254,33 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     public async Task<string?> FindByEmailAsync(string tenant, string email)
     {
         var keys = new RedisKeys(tenant);
-        var owner = await Db.HashGetAsync(keys.EmailIndex, email.Trim().ToLowerInvariant());
+        var owner = await Db.HashGetAsync(keys.EmailIndex, EmailIndexField(email));
         return owner.IsNullOrEmpty ? null : owner.ToString();
+    }
+
+    private static string EmailIndexField(string email) => email.Trim().ToLowerInvariant();
+
+    /// <summary>Which of <paramref name="customerIds"/> are known, in order: one SMISMEMBER.</summary>
+    public async Task<bool[]> CustomersExistAsync(string tenant, IReadOnlyList<string> customerIds)
+    {
+        if (customerIds.Count == 0)
+        {
+            return [];
+        }
+
+        return await Db.SetContainsAsync(new RedisKeys(tenant).Customers, [.. customerIds.Select(id => (RedisValue)id)]);
+    }
+
+    /// <summary>The members that own <paramref name="emails"/> now (case-insensitive), in order, null where none: one HMGET.</summary>
+    public async Task<string?[]> FindByEmailsAsync(string tenant, IReadOnlyList<string> emails)
+    {
+        if (emails.Count == 0)
+        {
+            return [];
+        }
+
+        var owners = await Db.HashGetAsync(new RedisKeys(tenant).EmailIndex, [.. emails.Select(e => (RedisValue)EmailIndexField(e))]);
+        return [.. owners.Select(o => o.IsNullOrEmpty ? null : o.ToString())];
     }
 
     /// <summary>Whether a customer id is known.</summary>

@@ -26,6 +26,23 @@ public sealed class KivaSyncOptions
     /// <summary>How much ingest work the service takes on at once.</summary>
     [Required]
     public IngestOptions Ingest { get; set; } = new();
+
+    /// <summary>Bounds on what one SyncApi call may ask for.</summary>
+    [Required]
+    public ApiOptions Api { get; set; } = new();
+}
+
+/// <summary>Bounds on SyncApi calls, so one call cannot hold a replica's memory or Redis for long.</summary>
+public sealed class ApiOptions
+{
+    /// <summary>Customer ids plus emails one ForceResync may name; more is INVALID_ARGUMENT (a whole tenant is all_customers).</summary>
+    public int MaxResyncKeys { get; set; } = 1000;
+
+    /// <summary>TestSync calls running at once on this replica; one more is refused with RESOURCE_EXHAUSTED.</summary>
+    public int MaxConcurrentTestSyncs { get; set; } = 2;
+
+    /// <summary>The retry delay a refused TestSync is given.</summary>
+    public TimeSpan TestSyncRetryAfter { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Bounds on ingest work, so a flood of shippers gets told to come back later instead of exhausting the replica.</summary>

@@ -30,6 +30,21 @@ internal sealed class KivaSyncOptionsValidator : IValidateOptions<KivaSyncOption
             }
         }
 
+        if (options.Api.MaxResyncKeys is < 1 or > 100_000)
+        {
+            failures.Add("KivaSync:Api:MaxResyncKeys must be in [1, 100000]");
+        }
+
+        if (options.Api.MaxConcurrentTestSyncs is < 1 or > 1000)
+        {
+            failures.Add("KivaSync:Api:MaxConcurrentTestSyncs must be in [1, 1000]");
+        }
+
+        if (options.Api.TestSyncRetryAfter <= TimeSpan.Zero || options.Api.TestSyncRetryAfter > TimeSpan.FromMinutes(10))
+        {
+            failures.Add("KivaSync:Api:TestSyncRetryAfter must be in (0, 00:10:00]");
+        }
+
         if (options.Ingest.MaxConcurrentBatches is < 1 or > 100_000)
         {
             failures.Add("KivaSync:Ingest:MaxConcurrentBatches must be in [1, 100000]");

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Security.Cryptography;
 using Google.Protobuf.WellKnownTypes;
 using KivaSync.Contracts.V1;
 using KivaSync.SyncService.ActiveCampaign;
@@ -30,8 +31,13 @@ namespace KivaSync.SyncService.TestSync;
 /// </remarks>
 public sealed class TestSyncRunner
 {
-    /// <summary>Largest log one test sync reads; more is refused so one call cannot exhaust a replica's memory.</summary>
+    /// <summary>Largest log one test sync reads (the bytes of lines it reads; an over-long line's skipped rest does not
+    /// count); more is refused so one call cannot exhaust a replica's memory.</summary>
     public const long DefaultMaxLogBytes = 512L * 1024 * 1024;
+
+    /// <summary>Bytes of one line held at most: the contract's limit plus a '\r' of a "\r\n" ending. Past it the line
+    /// is too_long and the rest of it is only hashed (for its identity, as the shipper does), never buffered.</summary>
+    private const int MaxHeldLineBytes = SystemLogParser.MaxLineBytes + 1;
 
     /// <summary>Rejected lines listed one by one in the report; the rest are only counted.</summary>
     public const int MaxListedRejections = 100;
@@ -53,6 +59,7 @@ public sealed class TestSyncRunner
     private readonly Dictionary<string, ulong> rejectedByReason = new(StringComparer.Ordinal);
     private readonly List<TestSyncRejection> rejections = [];
     private long bytesRead;
+    private SkippedLine? skipped;
     private ulong lineNumber;
     private ulong lines;
     private ulong duplicates;
@@ -80,13 +87,12 @@ public sealed class TestSyncRunner
     /// <summary>True once more than the size limit was written.</summary>
     public bool IsOverLimit => bytesRead > maxLogBytes;
 
-    /// <summary>Bytes read so far.</summary>
+    /// <summary>Bytes of lines read so far (an over-long line's skipped rest not counted).</summary>
     public long BytesRead => bytesRead;
 
     /// <summary>Feeds the next piece of the log (cut anywhere). Returns false, reading nothing more, once the log is over the limit.</summary>
     public bool Write(ReadOnlySpan<byte> data)
     {
-        bytesRead += data.Length;
         if (IsOverLimit)
         {
             return false;
@@ -95,37 +101,82 @@ public sealed class TestSyncRunner
         while (!data.IsEmpty)
         {
             var newline = data.IndexOf((byte)'\n');
-            if (newline < 0)
+            var piece = newline < 0 ? data : data[..newline];
+            if (skipped is not null)
             {
-                partial.Write(data);
-                break;
+                skipped.Append(piece);
             }
-
-            if (partial.WrittenCount == 0)
+            else if (partial.WrittenCount + piece.Length > MaxHeldLineBytes)
             {
-                ReadLine(data[..newline]);
+                // Too long already: hash what was held and the rest as it comes, hold nothing more.
+                bytesRead += MaxHeldLineBytes - partial.WrittenCount;
+                skipped = new SkippedLine();
+                skipped.Append(partial.WrittenSpan);
+                skipped.Append(piece);
+                partial.Clear();
+            }
+            else if (newline >= 0 && partial.WrittenCount == 0)
+            {
+                bytesRead += piece.Length + 1;
+                ReadLine(piece);
             }
             else
             {
-                partial.Write(data[..newline]);
-                ReadLine(partial.WrittenSpan);
-                partial.Clear();
+                bytesRead += piece.Length + (newline >= 0 ? 1 : 0);
+                partial.Write(piece);
             }
 
+            if (newline < 0)
+            {
+                break;
+            }
+
+            EndLine();
             data = data[(newline + 1)..];
         }
 
-        return true;
+        return !IsOverLimit;
+    }
+
+    /// <summary>A line's '\n' was reached: read the held line, or count the skipped one as too_long.</summary>
+    private void EndLine()
+    {
+        if (skipped is { } line)
+        {
+            skipped = null;
+            RecordTooLong(line);
+        }
+        else if (partial.WrittenCount > 0)
+        {
+            ReadLine(partial.WrittenSpan);
+            partial.Clear();
+        }
+        else
+        {
+            // The fast path read it already.
+        }
+    }
+
+    private void RecordTooLong(SkippedLine line)
+    {
+        lineNumber++;
+        lines++;
+        // The identity ingest gives a too-long line (from its SHA-256, as the shipper sends it), so repeats are duplicates there too.
+        Span<byte> identity = stackalloc byte[EntryIdentity.Size];
+        EntryIdentity.ComputeFromLineHash(tenant, line.Finish(out var length), identity);
+        if (!seen.Add(BinaryPrimitives.ReadUInt128LittleEndian(identity)))
+        {
+            duplicates++;
+            return;
+        }
+
+        Reject(RejectReason.TooLong, string.Create(CultureInfo.InvariantCulture, $"line is {length} bytes; the limit is {SystemLogParser.MaxLineBytes}"));
     }
 
     /// <summary>Reads the last line (without a final newline), folds everything and builds the report.</summary>
     public TestSyncReport Finish()
     {
-        if (partial.WrittenCount > 0)
-        {
-            ReadLine(partial.WrittenSpan);
-            partial.Clear();
-        }
+        EndLine();
 
         var fold = new Fold(options, now);
         // Each customer's state is the fold of its entries in ts order; ties keep file order.
@@ -181,11 +232,50 @@ public sealed class TestSyncRunner
             return;
         }
 
-        var reason = outcome.Reason.ToContractName();
+        Reject(outcome.Reason, outcome.Detail);
+    }
+
+    private void Reject(RejectReason why, string? detail)
+    {
+        var reason = why.ToContractName();
         rejectedByReason[reason] = rejectedByReason.GetValueOrDefault(reason) + 1;
         if (rejections.Count < MaxListedRejections)
         {
-            rejections.Add(new TestSyncRejection { Reason = reason, Line = lineNumber, Detail = outcome.Detail ?? "" });
+            rejections.Add(new TestSyncRejection { Reason = reason, Line = lineNumber, Detail = detail ?? "" });
+        }
+    }
+
+    /// <summary>An over-long line being skipped: only its SHA-256 (without the line ending) and length are kept.</summary>
+    private sealed class SkippedLine
+    {
+        private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private long length;
+        private bool heldCr;
+
+        public void Append(ReadOnlySpan<byte> piece)
+        {
+            if (piece.IsEmpty)
+            {
+                return;
+            }
+
+            // A final '\r' belongs to a "\r\n" ending unless more of the line follows.
+            if (heldCr)
+            {
+                hash.AppendData("\r"u8);
+            }
+
+            heldCr = piece[^1] == (byte)'\r';
+            hash.AppendData(heldCr ? piece[..^1] : piece);
+            length += piece.Length;
+        }
+
+        public byte[] Finish(out long lineLength)
+        {
+            lineLength = heldCr ? length - 1 : length;
+            var digest = hash.GetHashAndReset();
+            hash.Dispose();
+            return digest;
         }
     }
 
