@@ -153,18 +153,6 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
         return tx.ExecuteAsync();
     }
 
-    /// <summary>True while a contact waits for a sync or is being synced: the email AC has for it may be about to change,
-    /// and an order sent with the other email would make a second contact.</summary>
-    public async Task<bool> IsContactBusyAsync(string tenant, string member)
-    {
-        var keys = new RedisKeys(tenant);
-        var batch = Db.CreateBatch();
-        var dirty = batch.SortedSetScoreAsync(keys.Dirty, member);
-        var inFlight = batch.SortedSetScoreAsync(keys.InFlight, member);
-        batch.Execute();
-        return (await dirty).HasValue || (await inFlight).HasValue;
-    }
-
     /// <summary>Customers waiting in the order queue.</summary>
     public Task<long> OrderQueueLengthAsync(string tenant) => Db.SortedSetLengthAsync(new RedisKeys(tenant).OrdersQueue);
 

@@ -127,7 +127,7 @@ public sealed class OrderSender(
         var batch = new List<(string, StoredOrder)>(AcClient.GraphQlMaxItems);
         foreach (var customer in head.Customers)
         {
-            if (await store.IsContactBusyAsync(tenant, RedisKeys.CustomerMember(customer.CustomerId)))
+            if (await state.IsPendingAsync(tenant, RedisKeys.CustomerMember(customer.CustomerId)))
             {
                 // Its sync comes first (it may change the email AC knows it by); it stays queued.
                 continue;
