@@ -22,9 +22,9 @@ namespace KivaSync.SyncService.Ingest;
 /// </summary>
 /// <remarks>
 /// Two steps so a stream can pipeline: <see cref="Prepare"/> (parse, CPU only, may run for several
-/// batches at once) and <see cref="SubmitAsync"/>, which sends the scripts before it first awaits, so
-/// calling it in batch order makes Redis run the batches in file order on one connection while
-/// their results are still on the way.
+/// batches at once) and <see cref="SubmitAsync"/>, which runs the scripts. A stream submits its next batch once
+/// the previous one's task ended (LogIngestService): a script may ask to be called again with keys it found at
+/// run time, and only then is file order kept.
 /// </remarks>
 public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, TimeProvider time, SyncTelemetry telemetry, IOptions<KivaSyncOptions> options, StateGuard guard)
 {
@@ -104,14 +104,14 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
             var detail = outcome.Detail;
             if (outcome.Entry is { } entry)
             {
-                IngestScriptEntry.WriteAccepted(group.Args, identity, entry, group.Rules, nowMs, limits.MaxStoredTextBytes);
+                IngestScriptEntry.WriteAccepted(group.Args, group.Keys, identity, entry, group.Rules, nowMs, limits.MaxStoredTextBytes);
             }
             else
             {
                 // Cut once: the stored record and the acknowledgement say the same.
                 detail = StoredText.Cut(detail ?? "", limits.MaxStoredTextBytes);
                 var record = StoredText.RejectionRecord(outcome.Reason.ToContractName(), detail, path, line.Offset, nowMs, limits.MaxStoredTextBytes);
-                IngestScriptEntry.WriteRejected(group.Args, identity, outcome.Reason, record);
+                IngestScriptEntry.WriteRejected(group.Args, group.Keys, identity, outcome.Reason, record);
             }
 
             slots[i] = new Slot(group, group.Count++, outcome.Reason, detail);
@@ -121,8 +121,9 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
     }
 
     /// <summary>
-    /// Runs a prepared batch's scripts and builds its acknowledgement. The scripts are sent before this
-    /// method first awaits: a caller that calls it in batch order gets Redis to apply batches in that order.
+    /// Runs a prepared batch's scripts and builds its acknowledgement. The batch is applied when the task ends
+    /// (a script that asks for more keys is called again first): a caller that waits for it before submitting the
+    /// next batch gets Redis to apply batches in that order.
     /// </summary>
     public async Task<BatchAck> SubmitAsync(PreparedBatch prepared, CancellationToken ct)
     {
@@ -143,7 +144,7 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         for (var g = 0; g < calls.Length; g++)
         {
             var group = prepared.Groups[g];
-            calls[g] = store.IngestAsync(group.Tenant, group.Args, nowMs, windowMs);
+            calls[g] = store.IngestAsync(group.Tenant, group.Args, group.Keys, nowMs, windowMs);
         }
 
         for (var g = 0; g < calls.Length; g++)
@@ -320,6 +321,9 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
 
         /// <summary>The script's ARGV: the store's header slots, this batch's header, then the entries.</summary>
         public List<RedisValue> Args { get; }
+
+        /// <summary>The keys the entries name (the script's KEYS besides the tenant's fixed ones).</summary>
+        public IngestBatchKeys Keys { get; } = new();
 
         public int Count { get; set; }
 

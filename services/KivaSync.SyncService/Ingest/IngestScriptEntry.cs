@@ -9,7 +9,9 @@ namespace KivaSync.SyncService.Ingest;
 
 /// <summary>
 /// Writes entries as the flat ARGV list the ingest script reads (State/Scripts/ingest.lua): no JSON to
-/// decode inside Redis, which is where ingest spends its time. Per entry:
+/// decode inside Redis, which is where ingest spends its time. The positions and codes are declared once in
+/// <see cref="Schema.IngestArgs"/> (ingest.lua reads them from there too); the keys each entry names go to
+/// <see cref="IngestBatchKeys"/>. Per entry:
 /// <list type="bullet">
 /// <item>accepted: kind ("c" customer, "l" lead, "n" none; "cw"/"nw" when the identity is only kept for
 /// the dedup window), bucket, member, ts (unix ms), week ("" unless a weekly cycle), event, order (both
@@ -28,22 +30,33 @@ internal static class IngestScriptEntry
     /// tenant's list of rejections: most records and most bytes.</summary>
     public static void WriteHeader(List<RedisValue> args, string? traceParent, int maxRejectedEntries, long maxRejectedBytes)
     {
+        if (args.Count != Schema.IngestArgs.TraceParent - 1)
+        {
+            throw new InvalidOperationException($"the ingest header starts at ARGV[{Schema.IngestArgs.TraceParent}], not {args.Count + 1}");
+        }
+
         args.Add(traceParent ?? "");
         args.Add(maxRejectedEntries);
         args.Add(maxRejectedBytes);
     }
 
     /// <param name="maxTextBytes">An unknown event's name is kept as a field name: cut to this (<see cref="StoredText.Cut"/>).</param>
-    public static void WriteAccepted(List<RedisValue> args, ReadOnlySpan<byte> identity, LogEntry entry, EventRules rules, long nowMs, int maxTextBytes)
+    public static void WriteAccepted(List<RedisValue> args, IngestBatchKeys keys, ReadOnlySpan<byte> identity, LogEntry entry, EventRules rules, long nowMs, int maxTextBytes)
     {
         var windowed = !NeedsLastingIdentity(entry);
         var person = entry.Subject;
-        var kind = person is null ? (windowed ? "nw" : "n") : entry.Customer is not null ? (windowed ? "cw" : "c") : "l";
+        var kind = person is null
+            ? (windowed ? Schema.IngestArgs.KindNoneWindowed : Schema.IngestArgs.KindNone)
+            : entry.Customer is not null ? (windowed ? Schema.IngestArgs.KindCustomerWindowed : Schema.IngestArgs.KindCustomer) : Schema.IngestArgs.KindLead;
         args.Add(kind);
-        WriteIdentity(args, identity, windowed);
+        keys.Bucket(WriteIdentity(args, identity, windowed), windowed);
         args.Add(entry.Ts.ToUnixTimeMilliseconds());
         args.Add(entry.Event == EventCatalog.WeeklyCycleCompleted && entry.Week is not null ? entry.Week : "");
-        WriteEventAndOrder(args, entry, rules, nowMs, maxTextBytes);
+        if (WriteEventAndOrder(args, entry, rules, nowMs, maxTextBytes) && person?.CustomerId is { } orderCustomer)
+        {
+            keys.Order(orderCustomer);
+        }
+
         var countAt = args.Count;
         args.Add(0);
         if (person is null)
@@ -57,6 +70,15 @@ internal static class IngestScriptEntry
         }
 
         var lower = person.Email.ToLowerInvariant();
+        if (person.CustomerId is { } customerId)
+        {
+            keys.Customer(customerId, lower);
+        }
+        else
+        {
+            keys.Lead(lower);
+        }
+
         args.Add(person.Email);
         args.Add(string.Equals(lower, person.Email, StringComparison.Ordinal) ? "" : lower);
         var start = args.Count;
@@ -112,8 +134,8 @@ internal static class IngestScriptEntry
     }
 
     /// <summary>What the script does with the entry's event and paid order; decided here, where the tenant's
-    /// rules are, so the script only queues and counts.</summary>
-    private static void WriteEventAndOrder(List<RedisValue> args, LogEntry entry, EventRules rules, long nowMs, int maxTextBytes)
+    /// rules are, so the script only queues and counts. Returns whether the entry stores an order.</summary>
+    private static bool WriteEventAndOrder(List<RedisValue> args, LogEntry entry, EventRules rules, long nowMs, int maxTextBytes)
     {
         var live = rules.IsLive(entry, nowMs);
         if (entry.Event is not { } name || name == EventCatalog.WeeklyCycleCompleted)
@@ -122,15 +144,15 @@ internal static class IngestScriptEntry
         }
         else if (!rules.TryGet(name, out var definition))
         {
-            args.Add("!" + StoredText.Cut(name, maxTextBytes));
+            args.Add(Schema.IngestArgs.EventUnknown + StoredText.Cut(name, maxTextBytes));
         }
         else if (entry.Subject is null)
         {
-            args.Add("~");
+            args.Add(Schema.IngestArgs.EventWithoutContact);
         }
         else if (!rules.ShouldSend(definition, live))
         {
-            args.Add("-");
+            args.Add(Schema.IngestArgs.EventHistoricalNotSent);
         }
         else
         {
@@ -141,18 +163,18 @@ internal static class IngestScriptEntry
         if (entry.Order is { } order && entry.Customer is not null && entry.Event is EventCatalog.OrderCompleted or EventCatalog.GiftBoxPurchase)
         {
             args.Add((live ? "1" : "0") + PendingOrder.ToJson(entry, order) + "\n" + order.Id);
+            return true;
         }
-        else
-        {
-            args.Add("");
-        }
+
+        args.Add("");
+        return false;
     }
 
-    public static void WriteRejected(List<RedisValue> args, ReadOnlySpan<byte> identity, RejectReason reason, byte[] record)
+    public static void WriteRejected(List<RedisValue> args, IngestBatchKeys keys, ReadOnlySpan<byte> identity, RejectReason reason, byte[] record)
     {
-        args.Add("r");
+        args.Add(Schema.IngestArgs.KindRejected);
         // A rejection is counted once forever: its identity is lasting.
-        WriteIdentity(args, identity, windowed: false);
+        keys.Bucket(WriteIdentity(args, identity, windowed: false), isWindowed: false);
         args.Add(reason.ToContractName());
         args.Add(record);
     }
@@ -171,14 +193,17 @@ internal static class IngestScriptEntry
     /// identities in 65,536 buckets (16 bits) with a 48-bit member, windowed ones in 16,384 buckets
     /// (14 bits) with a 50-bit member; buckets are named by 4 hex digits. Integer members keep Redis sets in their compact intset encoding.
     /// </summary>
-    public static void WriteIdentity(List<RedisValue> args, ReadOnlySpan<byte> identity, bool windowed)
+    /// <returns>The bucket.</returns>
+    public static string WriteIdentity(List<RedisValue> args, ReadOnlySpan<byte> identity, bool windowed)
     {
         var prefix = BinaryPrimitives.ReadUInt64BigEndian(identity);
         var bucketBits = windowed ? 14 : 16;
         var bucket = prefix >> (64 - bucketBits);
         var member = prefix & ((1UL << (64 - bucketBits)) - 1);
-        args.Add(bucket.ToString("x4", CultureInfo.InvariantCulture));
+        var bucketHex = bucket.ToString("x4", CultureInfo.InvariantCulture);
+        args.Add(bucketHex);
         args.Add(member.ToString(CultureInfo.InvariantCulture));
+        return bucketHex;
     }
 
     public static string OrderStateName(OrderState state) => state switch

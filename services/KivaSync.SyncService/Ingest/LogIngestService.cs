@@ -67,23 +67,25 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
         await writer;
     }
 
-    /// <summary>Parses a batch, then sends its scripts once the previous batch has sent its own. The turn
-    /// says whether this batch's scripts went out; after a failed batch the later ones are not applied.</summary>
+    /// <summary>Parses a batch, then sends its scripts once the previous batch's were applied. The turn says whether
+    /// this batch's scripts were applied; after a failed batch the later ones are not applied. Applied, not only sent:
+    /// ingest.lua may answer "call me again with these keys" (an email's owner found at run time, State/Scripts/ingest.lua)
+    /// having written nothing, and a later batch sent meanwhile would then be applied first, out of file order.</summary>
     private async Task<BatchAck> ProcessAsync(
         EntryBatch batch, Func<string, bool> tenantAllowed, string? caller, string? tenant, Task<bool> previousTurn, TaskCompletionSource<bool> turn, CancellationToken ct)
     {
         try
         {
             using var prepared = await Task.Run(() => pipeline.Prepare(batch, tenantAllowed), ct);
-            // Scripts go to Redis in batch order, so the fold sees file order.
+            // Scripts are applied in batch order, so the fold sees file order (parsing still overlaps).
             if (!await previousTurn)
             {
                 throw new OperationCanceledException("an earlier batch of this stream failed");
             }
 
-            var ack = pipeline.SubmitAsync(prepared, ct);
+            var ack = await pipeline.SubmitAsync(prepared, ct);
             turn.TrySetResult(true);
-            return await ack;
+            return ack;
         }
         finally
         {

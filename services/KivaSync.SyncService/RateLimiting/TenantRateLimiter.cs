@@ -34,8 +34,12 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var waitMs = (long)await redis.GetDatabase().ScriptEvaluateAsync(
-                LuaScripts.RateLimit, [slotsKey, pauseKey], [slots, id, (long)LongestHold.TotalMilliseconds]);
+            // The usage bucket Redis's clock names is found at run time: this clock's bucket and its neighbours are passed.
+            var bucket = time.GetUtcNow().ToUnixTimeMilliseconds() / 10_000;
+            var waitMs = (long)await redis.GetDatabase().RunAsync(
+                RedisScripts.RateLimit,
+                [slotsKey, pauseKey, RedisKeys.UsedBucket(slotsKey, bucket - 1), RedisKeys.UsedBucket(slotsKey, bucket), RedisKeys.UsedBucket(slotsKey, bucket + 1)],
+                [slots, id, (long)LongestHold.TotalMilliseconds]);
             if (waitMs <= 0)
             {
                 break;
@@ -67,8 +71,8 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
         }
 
         var keys = new RedisKeys(tenant);
-        return redis.GetDatabase().ScriptEvaluateAsync(
-            "if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end return 1",
+        return redis.GetDatabase().RunAsync(
+            RedisScripts.RatePause,
             [budget == RateBudget.Events ? keys.EventRatePause : keys.RatePause],
             [(long)Math.Ceiling(delay.TotalMilliseconds)]);
     }
@@ -87,17 +91,12 @@ public enum RateBudget
 /// <summary>One request's slot; releasing it keeps the slot one more window (1 s at 5 of 5/s), as AC counts.</summary>
 public sealed class RateLease(IConnectionMultiplexer redis, string slotsKey, string id, long holdAfterAnswerMs) : IAsyncDisposable
 {
-    private const string Release =
-        "local t = redis.call('TIME') " +
-        "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) " +
-        "redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1]) return 1";
-
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await redis.GetDatabase().ScriptEvaluateAsync(Release, [slotsKey], [id, holdAfterAnswerMs]);
+            await redis.GetDatabase().RunAsync(RedisScripts.RateRelease, [slotsKey], [id, holdAfterAnswerMs]);
         }
         catch (RedisException)
         {

@@ -6,59 +6,48 @@ namespace KivaSync.SyncService.State;
 /// Strings are null when never logged and empty when logged as null (cleared).</summary>
 public sealed record ContactSnapshot(string Member, IReadOnlyDictionary<string, string> Values)
 {
-    /// <summary>Hash field names, short because every contact carries them.</summary>
+    /// <summary>The hash field names the code reads most, as named in their one home <see cref="Schema.Contact"/>.</summary>
     public static class Fields
     {
-        public const string Email = "em";
-        public const string EmailLower = "el";
-        public const string FirstName = "fn";
-        public const string LastName = "ln";
-        public const string Phone = "ph";
-        public const string Status = "st";
-        public const string NextDelivery = "nd";
-        public const string CancelledOn = "co";
-        public const string Schedule = "sc";
-        public const string Box = "bx";
-        public const string OrderWeek = "ow";
-        public const string OrderState = "os";
-        public const string OptIn = "oi";
-        public const string Version = "ver";
-        public const string LastEntryTs = "last_ts";
-        public const string TraceParent = "tp";
-        public const string SyncedAt = "synced_at";
-        public const string SyncedVersion = "synced_ver";
-        public const string AcId = "ac_id";
-        public const string AcEmail = "ac_email";
-        public const string SyncState = "state";
-        public const string Error = "error";
-        public const string Attempts = "attempts";
-        public const string Force = "force";
-
-        // The recurring payment (subscription): what the mapping reads that the fields above do not hold, kept by
-        // ingest.lua per-field last-writer-wins like them but without a new contact version (AC's contact shows none).
-        /// <summary>The latest of the four subscriber statuses (absent: never a subscriber).</summary>
-        public const string SubscriberStatus = "ss";
-        /// <summary>The schedule as the mapping reads it ("WEEKLY 2", "" for none): a change detector only.</summary>
-        public const string BillingInterval = "bi";
-        /// <summary>total_cents of the latest Order Completed order by ts.</summary>
-        public const string PaymentCents = "pa";
-        /// <summary>currency of the latest Order Completed order by ts.</summary>
-        public const string PaymentCurrency = "pc";
-        /// <summary>Recurring payment version: incremented by every entry that changed one of its values.</summary>
-        public const string RpVersion = "rpv";
-        /// <summary>The recurring payment version of its latest change by a live entry.</summary>
-        public const string RpLiveVersion = "rplv";
-        /// <summary>The recurring payment version AC last accepted.</summary>
-        public const string RpSentVersion = "rp_sent";
-        /// <summary>The suppressAutomations AC last accepted ("1"/"0").</summary>
-        public const string RpSentSuppress = "rp_sup";
+        public const string Email = Schema.Contact.Email;
+        public const string EmailLower = Schema.Contact.EmailLower;
+        public const string FirstName = Schema.Contact.FirstName;
+        public const string LastName = Schema.Contact.LastName;
+        public const string Phone = Schema.Contact.Phone;
+        public const string Status = Schema.Contact.Status;
+        public const string NextDelivery = Schema.Contact.NextDelivery;
+        public const string CancelledOn = Schema.Contact.CancelledOn;
+        public const string Schedule = Schema.Contact.Schedule;
+        public const string Box = Schema.Contact.Box;
+        public const string OrderWeek = Schema.Contact.OrderWeek;
+        public const string OrderState = Schema.Contact.OrderState;
+        public const string OptIn = Schema.Contact.OptIn;
+        public const string Version = Schema.Contact.Version;
+        public const string LastEntryTs = Schema.Contact.LastEntryTs;
+        public const string TraceParent = Schema.Contact.TraceParent;
+        public const string SyncedAt = Schema.Contact.SyncedAt;
+        public const string SyncedVersion = Schema.Contact.SyncedVersion;
+        public const string AcId = Schema.Contact.AcId;
+        public const string AcEmail = Schema.Contact.AcEmail;
+        public const string SyncState = Schema.Contact.SyncState;
+        public const string Error = Schema.Contact.Error;
+        public const string Attempts = Schema.Contact.Attempts;
+        public const string Force = Schema.Contact.Force;
+        public const string SubscriberStatus = Schema.Contact.SubscriberStatus;
+        public const string BillingInterval = Schema.Contact.BillingInterval;
+        public const string PaymentCents = Schema.Contact.PaymentCents;
+        public const string PaymentCurrency = Schema.Contact.PaymentCurrency;
+        public const string RpVersion = Schema.Contact.RpVersion;
+        public const string RpLiveVersion = Schema.Contact.RpLiveVersion;
+        public const string RpSentVersion = Schema.Contact.RpSentVersion;
+        public const string RpSentSuppress = Schema.Contact.RpSentSuppress;
     }
 
     /// <summary>True for a customer ("c:id"), false for a lead ("l:email").</summary>
-    public bool IsCustomer => Member.StartsWith("c:", StringComparison.Ordinal);
+    public bool IsCustomer => ContactRef.IsCustomerMember(Member);
 
     /// <summary>The customer id, or null for a lead.</summary>
-    public string? CustomerId => IsCustomer ? Member[2..] : null;
+    public string? CustomerId => ContactRef.Parse(Member).CustomerId;
 
     /// <summary>A field's value: null when absent.</summary>
     public string? Get(string field) => Values.TryGetValue(field, out var value) ? value : null;

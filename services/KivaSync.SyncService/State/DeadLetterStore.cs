@@ -24,53 +24,11 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
     /// <summary>Kind of a contact's own sync.</summary>
     public const string ContactKind = "contact";
 
+    /// <summary>Dead-letter id prefix of a recurring payment: "rp:&lt;customer id&gt;" (Subscriptions/RecurringPaymentStore).</summary>
+    public const string RecurringPaymentPrefix = "rp:";
+
     /// <summary>Kind of an order AC refused (set aside with AC's reason; Detail holds the order id).</summary>
     public const string OrderKind = "order";
-
-    // KEYS: contact hash, inflight, dead, dead:info, dirty, the member's events. ARGV: member, reason, attempts, now, record JSON,
-    // lease deadline held (fencing token). A lead merged into a customer meanwhile is not dead-lettered; events it still holds
-    // go back to the queue, whose next sync finds the lead gone and hands them to the customer (complete.lua). A contact
-    // another replica took over is that one's: not dead-lettered, sent once more after it (as complete.lua does).
-    private const string DeadLetterContact = LeaseFence.Lua + """
-        if taken_over(KEYS[2], KEYS[1], KEYS[5], ARGV[1], ARGV[6], ARGV[4]) then return -1 end
-        redis.call('ZREM', KEYS[2], ARGV[1])
-        if redis.call('EXISTS', KEYS[1]) == 0 then
-          if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[1]) end
-          return 0
-        end
-        redis.call('HSET', KEYS[1], 'state', 'dead', 'error', ARGV[2], 'attempts', ARGV[3], 'dead_at', ARGV[4])
-        redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-        redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
-        return 1
-        """;
-
-    // KEYS: dead, dead:info, dirty, dirty:live, prefix-derived contact hash, the customer's orders hash and waiting set.
-    // ARGV: id, member, now, the order id of an order dead letter ('' for other kinds): the order waits again.
-    private const string Retry = """
-        if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-        redis.call('HDEL', KEYS[2], ARGV[1])
-        if ARGV[4] ~= '' then
-          redis.call('HDEL', KEYS[6], 'rej:' .. ARGV[4])
-          if redis.call('HEXISTS', KEYS[6], ARGV[4]) == 1 then redis.call('SADD', KEYS[7], ARGV[4]) end
-        end
-        if redis.call('EXISTS', KEYS[5]) == 1 then
-          redis.call('HSET', KEYS[5], 'attempts', 0)
-          if redis.call('HGET', KEYS[5], 'state') == 'dead' then redis.call('HSET', KEYS[5], 'state', 'failed') end
-          redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-          redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
-        end
-        return 1
-        """;
-
-    // KEYS: inflight, dirty, contact hash, the member's events. ARGV: member, retry at ms, lease deadline held (fencing token).
-    // A lead merged meanwhile comes back only for events it still holds (complete.lua hands them over). A contact another
-    // replica took over is left to it and sent once more after it (as complete.lua does).
-    private const string Defer = LeaseFence.Lua + """
-        if taken_over(KEYS[1], KEYS[3], KEYS[2], ARGV[1], ARGV[3], ARGV[2]) then return -1 end
-        redis.call('ZREM', KEYS[1], ARGV[1])
-        if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) end
-        return 1
-        """;
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -80,8 +38,8 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
     {
         var keys = new RedisKeys(tenant);
         var record = new DeadLetterRecord(member, ContactKind, member, email, reason, attempts, nowMs);
-        return Db.ScriptEvaluateAsync(
-            DeadLetterContact,
+        return Db.RunAsync(
+            RedisScripts.DeadLetterContact,
             [keys.Contact(member), keys.InFlight, keys.DeadLetters, keys.DeadLetterInfo, keys.Dirty, keys.Events(member)],
             [member, reason, attempts, nowMs, JsonSerializer.Serialize(record), leaseUntilMs]);
     }
@@ -131,18 +89,14 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
         var record = info.IsNullOrEmpty ? null : JsonSerializer.Deserialize<DeadLetterRecord>(info.ToString());
         var member = record?.Member ?? id;
         // An order AC refused waits again; its contact's sync hands it to the order sender.
-        var orderId = record is { Kind: OrderKind } && member.StartsWith("c:", StringComparison.Ordinal) ? record.Detail : "";
-        var customerId = orderId.Length > 0 ? member[2..] : "";
-        var result = await Db.ScriptEvaluateAsync(
-            Retry,
-            [keys.DeadLetters, keys.DeadLetterInfo, keys.Dirty, keys.DirtyLive, keys.Contact(member), keys.Orders(customerId), keys.OrdersPending(customerId)],
-            [id, member, nowMs, orderId]);
-        if ((long)result == 1 && id.StartsWith("rp:", StringComparison.Ordinal))
-        {
-            // A recurring payment AC refused waits again with the tenant's others (Subscriptions/RecurringPaymentsSender).
-            await Db.SetAddAsync(keys.RecurringPaymentsPending, id[3..]);
-        }
-
+        var customerId = ContactRef.TryParse(member, out var contact) ? contact.CustomerId : null;
+        var orderId = record is { Kind: OrderKind } && customerId is not null ? record.Detail : "";
+        // A recurring payment AC refused waits again with the tenant's others (Subscriptions/RecurringPaymentsSender).
+        var recurringPayment = id.StartsWith(RecurringPaymentPrefix, StringComparison.Ordinal) ? id[RecurringPaymentPrefix.Length..] : "";
+        var result = await Db.RunAsync(
+            RedisScripts.DeadLetterRetry,
+            [keys.DeadLetters, keys.DeadLetterInfo, keys.Dirty, keys.DirtyLive, keys.Contact(member), keys.Orders(customerId ?? ""), keys.OrdersPending(customerId ?? ""), keys.RecurringPaymentsPending],
+            [id, member, nowMs, orderId, recurringPayment]);
         return (long)result == 1;
     }
 
@@ -159,6 +113,6 @@ public sealed class DeadLetterStore(IConnectionMultiplexer redis)
     public Task DeferAsync(string tenant, string member, long leaseUntilMs, long retryAtMs)
     {
         var keys = new RedisKeys(tenant);
-        return Db.ScriptEvaluateAsync(Defer, [keys.InFlight, keys.Dirty, keys.Contact(member), keys.Events(member)], [member, retryAtMs, leaseUntilMs]);
+        return Db.RunAsync(RedisScripts.Defer, [keys.InFlight, keys.Dirty, keys.Contact(member), keys.Events(member)], [member, retryAtMs, leaseUntilMs]);
     }
 }

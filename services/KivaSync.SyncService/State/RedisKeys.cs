@@ -16,7 +16,11 @@ public readonly record struct RedisKeys(string Tenant)
     public string Meta => Prefix + "meta";
 
     /// <summary>Bucket "d:&lt;4 hex&gt;" of lasting entry identities (an intset of 48-bit members; docs/dedup.md).</summary>
-    public string DedupBucket(string bucketHex) => Prefix + "d:" + bucketHex;
+    public string DedupBucket(string bucketHex) => Prefix + Schema.KeyParts.Dedup + bucketHex;
+
+    /// <summary>Bucket "r:&lt;generation&gt;:&lt;4 hex&gt;" of windowed entry identities (docs/dedup.md).</summary>
+    public string WindowedDedupBucket(long generation, string bucketHex) =>
+        string.Concat(Prefix, Schema.KeyParts.DedupWindowed, generation.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", bucketHex);
 
     /// <summary>Sorted set of contacts waiting for a sync (member "c:id" / "l:email", score = first dirty ms).</summary>
     public string Dirty => Prefix + "dirty";
@@ -62,21 +66,25 @@ public readonly record struct RedisKeys(string Tenant)
     public string RateSlots => Prefix + "rl:api";
 
     /// <summary>AC requests booked in one 10-second bucket (unix seconds / 10).</summary>
-    public string RateUsed(long bucket) => $"{RateSlots}:used:{bucket}";
+    public string RateUsed(long bucket) => UsedBucket(RateSlots, bucket);
+
+    /// <summary>A budget's requests booked in one 10-second bucket: its slots key + ":used:" + bucket.</summary>
+    public static string UsedBucket(string slotsKey, long bucket) =>
+        slotsKey + Schema.KeyParts.RateUsed + bucket.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Set while AC asked the tenant to back off (429/503 Retry-After).</summary>
     public string RatePause => Prefix + "rl:pause";
 
     /// <summary>A contact's queued events (list in arrival order, each event data + "\n" + AC name).</summary>
-    public string Events(string member) => Prefix + "ev:" + member;
+    public string Events(string member) => Prefix + Schema.KeyParts.Events + member;
 
     /// <summary>A customer's paid orders (hash: order id → order JSON, "t:id" ts ms, "src:id" source of the first entry,
     /// "ct:id" ts ms of its earliest entry, "ac:id" the GraphQL recordId of the call that last sent it and "acsrc:id" the
     /// source it was first sent with (AC keeps it), "rej:id" AC's reason while the order is set aside).</summary>
-    public string Orders(string customerId) => Prefix + "o:" + customerId;
+    public string Orders(string customerId) => Prefix + Schema.KeyParts.Orders + customerId;
 
     /// <summary>A customer's order ids waiting to be sent (set).</summary>
-    public string OrdersPending(string customerId) => Prefix + "op:" + customerId;
+    public string OrdersPending(string customerId) => Prefix + Schema.KeyParts.OrdersPending + customerId;
 
     /// <summary>Customers whose contact AC has and whose orders wait for a GraphQL call (zset, score = when queued, ms).</summary>
     public string OrdersQueue => Prefix + "oq";
@@ -115,9 +123,9 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>Held by the replica sending the tenant's recurring payments (one sender at a time).</summary>
     public string RecurringPaymentsLock => Prefix + "rpp:lock";
 
-    /// <summary>Member name of a customer.</summary>
-    public static string CustomerMember(string customerId) => "c:" + customerId;
+    /// <summary>Member name of a customer (<see cref="ContactRef"/>).</summary>
+    public static string CustomerMember(string customerId) => ContactRef.Customer(customerId).Format();
 
-    /// <summary>Member name of a lead.</summary>
-    public static string LeadMember(string emailLowerCase) => "l:" + emailLowerCase;
+    /// <summary>Member name of a lead (<see cref="ContactRef"/>).</summary>
+    public static string LeadMember(string emailLowerCase) => ContactRef.Lead(emailLowerCase).Format();
 }

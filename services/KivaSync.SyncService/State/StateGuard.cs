@@ -47,52 +47,6 @@ public sealed partial class StateGuard(
         "re-ship the tenant's log from the start (stop its shipper, delete its checkpoint state, start it again), "
         + "then run `kivasync state acknowledge --tenant <tenant>` (RPC AcknowledgeStateLoss); README \"Operate\"";
 
-    // KEYS: epoch, meta. ARGV: remembered id ("" none), remembered accepted, a fresh id, now ms.
-    // Returns {condition, reason, id, accepted, created}.
-    private const string CheckScript =
-        """
-        local id = redis.call('HGET', KEYS[1], 'id')
-        local lost = redis.call('HGET', KEYS[1], 'lost')
-        local accepted = tonumber(redis.call('HGET', KEYS[2], 'accepted') or '0')
-        if lost then return {'lost', lost, id or '', accepted, 0} end
-        local known = ARGV[1]
-        if not id and known == '' then
-          redis.call('HSET', KEYS[1], 'id', ARGV[3], 'since', ARGV[4])
-          return {'ok', '', ARGV[3], accepted, 1}
-        end
-        if known == '' or id == known and accepted >= tonumber(ARGV[2]) then return {'ok', '', id, accepted, 0} end
-        if id ~= known and redis.call('HEXISTS', KEYS[1], 'acked:' .. known) == 1 then return {'ok', '', id, accepted, 0} end
-        local reason
-        if not id then
-          reason = 'the tenant\'s marker is gone: Redis came back empty (restarted without persistence, flushed or replaced)'
-        elseif id ~= known then
-          reason = 'the tenant\'s marker was replaced: this Redis is not the one that held the tenant\'s state'
-        else
-          reason = 'Redis holds older data than it acknowledged (' .. accepted .. ' accepted entries, ' .. ARGV[2]
-            .. ' seen before): it was restored from an old snapshot or failed over to a replica that lagged'
-        end
-        redis.call('HSET', KEYS[1], 'lost', reason, 'lost_at', ARGV[4], 'seen:' .. known, '1')
-        return {'lost', reason, id or '', accepted, 0}
-        """;
-
-    // KEYS: epoch. ARGV: new id, now ms. Every id a replica may remember becomes acknowledged.
-    private const string AcknowledgeScript =
-        """
-        local fields = redis.call('HKEYS', KEYS[1])
-        local id = redis.call('HGET', KEYS[1], 'id')
-        if id then redis.call('HSET', KEYS[1], 'acked:' .. id, ARGV[2]) end
-        for _, f in ipairs(fields) do
-          if string.sub(f, 1, 5) == 'seen:' then
-            redis.call('HSET', KEYS[1], 'acked:' .. string.sub(f, 6), ARGV[2])
-            redis.call('HDEL', KEYS[1], f)
-          end
-        end
-        local was = redis.call('HGET', KEYS[1], 'lost')
-        redis.call('HDEL', KEYS[1], 'lost', 'lost_at')
-        redis.call('HSET', KEYS[1], 'id', ARGV[1], 'since', ARGV[2])
-        return was and 1 or 0
-        """;
-
     private readonly ConcurrentDictionary<string, Seen> seen = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StateVerdict> verdicts = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim checkNow = new(0, 1);
@@ -145,7 +99,7 @@ public sealed partial class StateGuard(
     {
         var keys = new RedisKeys(tenant);
         var id = Guid.NewGuid().ToString("N");
-        var was = (long)await redis.GetDatabase().ScriptEvaluateAsync(AcknowledgeScript, [keys.Epoch], [id, time.GetUtcNow().ToUnixTimeMilliseconds()]) == 1;
+        var was = (long)await redis.GetDatabase().RunAsync(RedisScripts.StateAcknowledge, [keys.Epoch], [id, time.GetUtcNow().ToUnixTimeMilliseconds()]) == 1;
         LogAcknowledged(logger, tenant, was);
         await CheckAllAsync();
         return was;
@@ -228,8 +182,8 @@ public sealed partial class StateGuard(
     {
         var keys = new RedisKeys(tenant);
         var before = seen.TryGetValue(tenant, out var s) ? s : null;
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-            CheckScript,
+        var result = (RedisResult[])(await redis.GetDatabase().RunAsync(
+            RedisScripts.StateCheck,
             [keys.Epoch, keys.Meta],
             [before?.Id ?? "", before?.Accepted ?? 0, Guid.NewGuid().ToString("N"), time.GetUtcNow().ToUnixTimeMilliseconds()]))!;
         var condition = (string)result[0]!;

@@ -35,22 +35,82 @@ public sealed class StateStore(IConnectionMultiplexer redis)
 {
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>Slots at the start of the ingest script's ARGV that <see cref="IngestAsync"/> fills (prefix, now, window).</summary>
-    public const int IngestHeaderArgs = 3;
+    /// <summary>Slots at the start of the ingest script's ARGV that <see cref="IngestAsync"/> fills (prefix, now, window, generation).</summary>
+    public const int IngestHeaderArgs = Schema.IngestArgs.TraceParent - 1;
+
+    /// <summary>Answers of ingest.lua asking for another call before one is given up (each only ever adds keys or moves a generation).</summary>
+    private const int IngestAttempts = 8;
 
     /// <summary>Runs the ingest script for one tenant's part of a batch; <paramref name="args"/> is its ARGV
-    /// with <see cref="IngestHeaderArgs"/> free slots first (see Ingest/IngestScriptEntry). Returns one code per
-    /// entry (1 accepted, 2 rejected first time, 0 duplicate). The script is sent before the first await, so
-    /// calls made in order run in order. <paramref name="dedupWindowMs"/>: see docs/dedup.md.</summary>
-    public async Task<int[]> IngestAsync(string tenant, List<RedisValue> args, long nowMs, long dedupWindowMs)
+    /// with <see cref="IngestHeaderArgs"/> free slots first (see Ingest/IngestScriptEntry), <paramref name="batchKeys"/> the
+    /// keys its entries name. Returns one code per entry (1 accepted, 2 rejected first time, 0 duplicate). The first
+    /// call is sent before the first await, so calls made in order run in order; when the script asks for keys it found at
+    /// run time (an email's owner) or another dedup generation it wrote nothing, and the call is made again with them.
+    /// <paramref name="dedupWindowMs"/>: see docs/dedup.md.</summary>
+    public async Task<int[]> IngestAsync(string tenant, List<RedisValue> args, IngestBatchKeys batchKeys, long nowMs, long dedupWindowMs)
     {
         var keys = new RedisKeys(tenant);
-        args[0] = keys.Prefix;
-        args[1] = nowMs;
-        args[2] = dedupWindowMs;
-        var result = await Db.ScriptEvaluateAsync(LuaScripts.Ingest, [keys.Meta], args.ToArray());
-        var codes = (RedisResult[])result!;
-        return Array.ConvertAll(codes, c => (int)c);
+        var generation = nowMs / dedupWindowMs;
+        var extra = new List<string>();
+        for (var attempt = 1; ; attempt++)
+        {
+            var (callKeys, callArgs) = IngestCall(keys, args, batchKeys, nowMs, dedupWindowMs, generation, extra);
+            var answer = (RedisResult[])(await Db.RunAsync(RedisScripts.Ingest, callKeys, callArgs))!;
+            if (answer.Length == 0 || answer[0].Resp2Type != ResultType.BulkString)
+            {
+                return Array.ConvertAll(answer, c => (int)c);
+            }
+
+            if (attempt == IngestAttempts)
+            {
+                throw new InvalidOperationException($"ingest.lua asked {IngestAttempts} times for another call (last: {(string?)answer[0]}); tenant {tenant}'s keys keep changing");
+            }
+
+            switch ((string?)answer[0])
+            {
+                case Schema.IngestArgs.AnswerKeys:
+                    extra.AddRange(answer.Skip(1).Select(k => (string)k!));
+                    break;
+                case Schema.IngestArgs.AnswerGeneration:
+                    generation = (long)answer[1];
+                    break;
+                case Schema.IngestArgs.AnswerRotate:
+                    await RotateDedupAsync(keys, (long)answer[1], generation);
+                    break;
+                default:
+                    throw new InvalidOperationException($"ingest.lua answered {(string?)answer[0]}");
+            }
+        }
+    }
+
+    /// <summary>One ingest call's KEYS and ARGV (the ingest bench replays them as the service sends them).</summary>
+    internal static (RedisKey[] Keys, RedisValue[] Args) IngestCall(
+        RedisKeys keys, List<RedisValue> args, IngestBatchKeys batchKeys, long nowMs, long dedupWindowMs, long generation, IReadOnlyCollection<string> extra)
+    {
+        args[Schema.IngestArgs.Prefix - 1] = keys.Prefix;
+        args[Schema.IngestArgs.Now - 1] = nowMs;
+        args[Schema.IngestArgs.DedupPeriod - 1] = dedupWindowMs;
+        args[Schema.IngestArgs.DedupGeneration - 1] = generation;
+        return (batchKeys.Build(keys, generation, extra), args.ToArray());
+    }
+
+    /// <summary>Moves the tenant's dedup generation from <paramref name="known"/> to <paramref name="generation"/>, dropping the
+    /// windowed buckets of generations older than the previous one (docs/dedup.md): 16,384 keys each, all passed in KEYS.</summary>
+    private Task RotateDedupAsync(RedisKeys keys, long known, long generation)
+    {
+        var drop = new List<RedisKey> { keys.Meta };
+        for (var g = known - 1; g <= known; g++)
+        {
+            if (g < generation - 1)
+            {
+                for (var b = 0; b < 16384; b++)
+                {
+                    drop.Add(keys.WindowedDedupBucket(g, b.ToString("x4", System.Globalization.CultureInfo.InvariantCulture)));
+                }
+            }
+        }
+
+        return Db.RunAsync(RedisScripts.IngestRotate, [.. drop], [known, generation]);
     }
 
     /// <summary>The lease deadline a claim made at <paramref name="nowMs"/> gives its contacts (their score in the in-flight
@@ -65,21 +125,7 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         var keys = new RedisKeys(tenant);
         var args = new List<RedisValue>(members.Count + 2) { heldUntilMs, newUntilMs };
         args.AddRange(members.Select(m => (RedisValue)m));
-        var result = await Db.ScriptEvaluateAsync(
-            """
-            local all = 1
-            for i = 3, #ARGV do
-              local held = redis.call('ZSCORE', KEYS[1], ARGV[i])
-              if held and tonumber(held) == tonumber(ARGV[1]) then
-                redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[i])
-              else
-                all = 0
-              end
-            end
-            return all
-            """,
-            [keys.InFlight],
-            [.. args]);
+        var result = await Db.RunAsync(RedisScripts.Renew, [keys.InFlight], [.. args]);
         return (long)result == 1;
     }
 
@@ -89,9 +135,10 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     {
         var keys = new RedisKeys(tenant);
         hold ??= BackfillHold.None;
-        var result = await Db.ScriptEvaluateAsync(
-            LuaScripts.Claim,
-            [keys.Dirty, keys.InFlight, keys.DirtyLive, keys.Meta],
+        var candidates = bulkThreshold < 0 ? [] : await ClaimCandidatesAsync(keys, nowMs, debounce, (max * 3) + 1000, max, bulkThreshold);
+        var result = await Db.RunAsync(
+            RedisScripts.Claim,
+            [keys.Dirty, keys.InFlight, keys.DirtyLive, keys.Meta, .. candidates],
             [nowMs, (long)debounce.TotalMilliseconds, (long)lease.TotalMilliseconds, max, (long)hold.Settle.TotalMilliseconds, (long)hold.MaxHold.TotalMilliseconds, bulkThreshold, keys.Prefix]);
         return ((RedisResult[])result!).Select(r => (string)r!).ToArray();
     }
@@ -101,11 +148,32 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     public async Task<string[]> ClaimForBulkImportAsync(string tenant, long nowMs, TimeSpan debounce, TimeSpan lease, int max, BackfillHold hold, int threshold)
     {
         var keys = new RedisKeys(tenant);
-        var result = await Db.ScriptEvaluateAsync(
-            LuaScripts.ClaimBulk,
-            [keys.Dirty, keys.InFlight, keys.DirtyLive, keys.Meta],
+        var candidates = await ClaimCandidatesAsync(keys, nowMs, debounce, max * 4, 0, threshold);
+        var result = await Db.RunAsync(
+            RedisScripts.ClaimBulk,
+            [keys.Dirty, keys.InFlight, keys.DirtyLive, keys.Meta, .. candidates],
             [nowMs, (long)debounce.TotalMilliseconds, (long)lease.TotalMilliseconds, max, (long)hold.Settle.TotalMilliseconds, (long)hold.MaxHold.TotalMilliseconds, threshold, keys.Prefix]);
         return ((RedisResult[])result!).Select(r => (string)r!).ToArray();
+    }
+
+    /// <summary>The hashes claim.lua / claim_bulk.lua may read, found at run time (the queue's head), so read first: every
+    /// member the window of the first <paramref name="window"/> settled ones can hold, plus up to <paramref name="expired"/> whose
+    /// lease ran out (claim.lua puts them back at the front). None while no more than <paramref name="threshold"/> backfill contacts
+    /// wait (the scripts read no hash then).</summary>
+    private async Task<RedisKey[]> ClaimCandidatesAsync(RedisKeys keys, long nowMs, TimeSpan debounce, int window, int expired, int threshold)
+    {
+        var batch = Db.CreateBatch();
+        var dirty = batch.SortedSetLengthAsync(keys.Dirty);
+        var live = batch.SortedSetLengthAsync(keys.DirtyLive);
+        var head = batch.SortedSetRangeByScoreAsync(keys.Dirty, double.NegativeInfinity, nowMs - (long)debounce.TotalMilliseconds, take: window);
+        var lapsed = expired > 0 ? batch.SortedSetRangeByScoreAsync(keys.InFlight, double.NegativeInfinity, nowMs, take: expired) : Task.FromResult(Array.Empty<RedisValue>());
+        batch.Execute();
+        if (await dirty - await live <= threshold)
+        {
+            return [];
+        }
+
+        return [.. (await lapsed).Concat(await head).Select(m => (RedisKey)keys.Contact(m!))];
     }
 
     /// <summary>Reads a contact's state; null when it no longer exists (a lead that merged into a customer).</summary>
@@ -125,15 +193,32 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         var keys = new RedisKeys(tenant);
         var outcomeName = outcome switch
         {
-            SyncOutcome.Ok => "ok",
-            SyncOutcome.Skipped => "skipped",
-            _ => "failed",
+            SyncOutcome.Ok => Schema.SyncState.Ok,
+            SyncOutcome.Skipped => Schema.SyncState.Skipped,
+            _ => Schema.SyncState.Failed,
         };
-        var result = await Db.ScriptEvaluateAsync(
-            LuaScripts.Complete,
-            [keys.Contact(member), keys.InFlight, keys.Dirty, keys.Events(member), keys.EmailIndex],
-            [member, outcomeName, nowMs, syncedVersion, acId ?? "", acEmail ?? "", error ?? "", retryAtMs, forceSeen ?? "", keys.Prefix, leaseUntilMs]);
-        return (long)result;
+        // A merged lead's email owner is found at run time: the script names it ({-2, owner}) and is called again with its keys.
+        var owner = "";
+        for (var attempt = 0; ; attempt++)
+        {
+            RedisKey[] callKeys = owner.Length == 0
+                ? [keys.Contact(member), keys.InFlight, keys.Dirty, keys.Events(member), keys.EmailIndex]
+                : [keys.Contact(member), keys.InFlight, keys.Dirty, keys.Events(member), keys.EmailIndex, keys.Contact(owner), keys.Events(owner)];
+            var result = await Db.RunAsync(
+                RedisScripts.Complete,
+                callKeys,
+                [member, outcomeName, nowMs, syncedVersion, acId ?? "", acEmail ?? "", error ?? "", retryAtMs, forceSeen ?? "", keys.Prefix, leaseUntilMs, owner]);
+            if (result.Resp2Type != ResultType.Array)
+            {
+                return (long)result;
+            }
+
+            owner = (string)((RedisResult[])result!)[1]!;
+            if (attempt == 8)
+            {
+                throw new InvalidOperationException($"complete.lua: the owner of merged lead {member}'s email keeps changing");
+            }
+        }
     }
 
     /// <summary>Records that AC accepted the contact's own state (before its follow-up work runs), so a retry
@@ -142,8 +227,8 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     {
         var keys = new RedisKeys(tenant);
         // Only while the hash exists: a lead merged into a customer meanwhile must not come back as a stub.
-        return Db.ScriptEvaluateAsync(
-            "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'synced_ver', ARGV[1], 'ac_id', ARGV[2], 'ac_email', ARGV[3], 'synced_at', ARGV[4]) end return 1",
+        return Db.RunAsync(
+            RedisScripts.RecordContactSynced,
             [keys.Contact(member)],
             [syncedVersion, acId, acEmail, nowMs]);
     }
@@ -161,20 +246,8 @@ public sealed class StateStore(IConnectionMultiplexer redis)
             args.Add(field.Value);
         }
 
-        return Db.ScriptEvaluateAsync(
-            LeaseFence.Lua + """
-            if taken_over(KEYS[2], KEYS[1], KEYS[3], ARGV[1], ARGV[4], ARGV[2]) then return -1 end
-            redis.call('ZREM', KEYS[2], ARGV[1])
-            if redis.call('EXISTS', KEYS[1]) == 0 then
-              -- A lead merged into a customer meanwhile: events it still holds go to the customer on its next claim (complete.lua).
-              if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1]) end
-              return 0
-            end
-            redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-            local v = redis.call('HMGET', KEYS[1], 'ver', 'synced_ver')
-            if ARGV[3] == '1' or tonumber(v[1] or '0') > tonumber(v[2] or '0') then redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1]) end
-            return 1
-            """,
+        return Db.RunAsync(
+            RedisScripts.RecordBulkImported,
             [keys.Contact(member), keys.InFlight, keys.Dirty, keys.Events(member)],
             [.. args]);
     }
@@ -185,17 +258,8 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     public Task ReleaseAsync(string tenant, string member, long leaseUntilMs, long nowMs)
     {
         var keys = new RedisKeys(tenant);
-        return Db.ScriptEvaluateAsync(
-            """
-            local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
-            if held and tonumber(held) == tonumber(ARGV[3]) then
-              redis.call('ZREM', KEYS[1], ARGV[1])
-            elseif redis.call('EXISTS', KEYS[3]) == 1 then
-              redis.call('HINCRBY', KEYS[3], 'force', 1)
-            end
-            redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
-            return 1
-            """,
+        return Db.RunAsync(
+            RedisScripts.Release,
             [keys.InFlight, keys.Dirty, keys.Contact(member)],
             [member, nowMs, leaseUntilMs]);
     }
@@ -216,10 +280,7 @@ public sealed class StateStore(IConnectionMultiplexer redis)
             // A counter, not a flag: a sync clears only the force it saw, never one asked for while it ran. Only on a
             // contact that still exists: a lead that merged into a customer since it was looked up must not come back
             // as a stub hash (a contact with no email that would be sent to AC and linger).
-            var writes = members.Select(m => batch.ScriptEvaluateAsync(
-                "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], ARGV[1], 1) end return 1",
-                [keys.Contact(m)],
-                [ContactSnapshot.Fields.Force])).ToArray();
+            var writes = members.Select(m => batch.RunAsync(RedisScripts.ForceIfExists, [keys.Contact(m)], [])).ToArray();
             batch.Execute();
             await Task.WhenAll(writes);
         }
@@ -302,7 +363,7 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     public async Task<TenantMeta> ReadMetaAsync(string tenant)
     {
         var keys = new RedisKeys(tenant);
-        var values = await Db.HashGetAsync(keys.Meta, ["accepted", "newest_ts", "week", "resync_all", "resync_all_done"]);
+        var values = await Db.HashGetAsync(keys.Meta, [Schema.Meta.Accepted, Schema.Meta.NewestTs, Schema.Meta.Week, Schema.Meta.ResyncAll, Schema.Meta.ResyncAllDone]);
         return new TenantMeta(
             (long?)values[0] ?? 0,
             (long?)values[1] ?? -1,
@@ -313,11 +374,11 @@ public sealed class StateStore(IConnectionMultiplexer redis)
 
     /// <summary>Tells the ingest script the tenant's live threshold (entries newer than it jump the queue).</summary>
     public Task SetLiveThresholdAsync(string tenant, TimeSpan threshold) =>
-        Db.HashSetAsync(new RedisKeys(tenant).Meta, "live_ms", (long)threshold.TotalMilliseconds);
+        Db.HashSetAsync(new RedisKeys(tenant).Meta, Schema.Meta.LiveMs, (long)threshold.TotalMilliseconds);
 
     /// <summary>Marks that resync-all requests up to <paramref name="generation"/> have been queued.</summary>
     public Task MarkResyncAllDoneAsync(string tenant, long generation) =>
-        Db.HashSetAsync(new RedisKeys(tenant).Meta, "resync_all_done", generation);
+        Db.HashSetAsync(new RedisKeys(tenant).Meta, Schema.Meta.ResyncAllDone, generation);
 
     /// <summary>Rejected-line counts per contract reason.</summary>
     public async Task<IReadOnlyDictionary<string, long>> ReadRejectCountsAsync(string tenant)

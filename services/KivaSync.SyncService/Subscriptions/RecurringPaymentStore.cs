@@ -10,16 +10,7 @@ public sealed class RecurringPaymentStore(IConnectionMultiplexer redis)
     public const string DeadLetterKind = "recurring_payment";
 
     /// <summary>Dead-letter id prefix: "rp:&lt;customer id&gt;".</summary>
-    public const string DeadLetterPrefix = "rp:";
-
-    // KEYS: contact hash, pending set. ARGV: customer id, version sent, suppressAutomations sent (1/0). AC has that version: it stops waiting unless
-    // an entry changed it meanwhile (a newer version is sent next round).
-    private const string RecordSent = """
-        local sent = tonumber(redis.call('HGET', KEYS[1], 'rp_sent') or '0')
-        if tonumber(ARGV[2]) > sent then redis.call('HSET', KEYS[1], 'rp_sent', ARGV[2], 'rp_sup', ARGV[3]) end
-        if tonumber(redis.call('HGET', KEYS[1], 'rpv') or '0') <= tonumber(ARGV[2]) then redis.call('SREM', KEYS[2], ARGV[1]) end
-        return 1
-        """;
+    public const string DeadLetterPrefix = DeadLetterStore.RecurringPaymentPrefix;
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -54,7 +45,7 @@ public sealed class RecurringPaymentStore(IConnectionMultiplexer redis)
     public Task RecordSentAsync(string tenant, string customerId, long version, bool suppressAutomations)
     {
         var keys = new RedisKeys(tenant);
-        return Db.ScriptEvaluateAsync(RecordSent, [keys.Contact(RedisKeys.CustomerMember(customerId)), keys.RecurringPaymentsPending],
+        return Db.RunAsync(RedisScripts.RecurringPaymentSent, [keys.Contact(RedisKeys.CustomerMember(customerId)), keys.RecurringPaymentsPending],
             [customerId, version, suppressAutomations ? 1 : 0]);
     }
 
@@ -70,9 +61,9 @@ public sealed class RecurringPaymentStore(IConnectionMultiplexer redis)
 
     /// <summary>Releases the lock if still ours.</summary>
     public Task UnlockAsync(string tenant, string owner) =>
-        Db.ScriptEvaluateAsync("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+        Db.RunAsync(RedisScripts.ReleaseLease,
             [new RedisKeys(tenant).RecurringPaymentsLock], [owner]);
 
     /// <summary>When the tenant last received historical entries (unix ms; 0 never).</summary>
-    public async Task<long> HistoryAtAsync(string tenant) => (long?)await Db.HashGetAsync(new RedisKeys(tenant).Meta, "hist_ms") ?? 0;
+    public async Task<long> HistoryAtAsync(string tenant) => (long?)await Db.HashGetAsync(new RedisKeys(tenant).Meta, Schema.Meta.HistoryMs) ?? 0;
 }

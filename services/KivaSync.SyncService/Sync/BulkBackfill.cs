@@ -31,7 +31,7 @@ public sealed partial class BulkBackfill(
     ILogger<BulkBackfill> logger)
 {
     /// <summary>Contact hash field set when bulk import refused the contact: it is synced one by one.</summary>
-    public const string BulkField = "bulk";
+    public const string BulkField = Schema.Contact.Bulk;
 
     /// <summary>How long to wait for AC to finish a batch before handing its contacts back. The claim's lease is the
     /// normal one: if this replica dies mid-import another takes the contacts over and imports them again, which
@@ -135,7 +135,7 @@ public sealed partial class BulkBackfill(
             if (ids[i] is not { } acId)
             {
                 // Refused (or not mappable to an id): the one-by-one sync sends it and reports AC's reason.
-                await db.HashSetAsync(keys.Contact(snapshot.Member), BulkField, "refused");
+                await db.HashSetAsync(keys.Contact(snapshot.Member), BulkField, Schema.Contact.BulkRefused);
                 await store.ReleaseAsync(tenant, snapshot.Member, heldUntil, now);
                 continue;
             }
@@ -146,10 +146,10 @@ public sealed partial class BulkBackfill(
                 new(ContactSnapshot.Fields.AcId, acId),
                 new(ContactSnapshot.Fields.AcEmail, snapshot.Email),
                 new(ContactSnapshot.Fields.SyncedAt, now),
-                new(ContactSnapshot.Fields.SyncState, "ok"),
-                new(BulkField, "imported"),
+                new(ContactSnapshot.Fields.SyncState, Schema.SyncState.Ok),
+                new(BulkField, Schema.Contact.BulkImported),
             };
-            fields.AddRange(plans[i].Lists.Select(l => new HashEntry(ListsAndTagsFollowUp.ListField + l.Key, l.Value == AcClient.Subscribed ? "1" : "2")));
+            fields.AddRange(plans[i].Lists.Select(l => new HashEntry(ListsAndTagsFollowUp.ListField + l.Key, ListsAndTagsFollowUp.Status(l.Value))));
             if (plans[i].Tag is { } tag)
             {
                 fields.Add(new HashEntry(ListsAndTagsFollowUp.TagField, tag));

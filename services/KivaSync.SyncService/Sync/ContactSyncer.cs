@@ -104,7 +104,7 @@ public sealed class ContactSyncer(
         {
             case SyncOutcome.Ok:
                 await store.CompleteAsync(tenant, member, heldUntil, outcome, now, snapshot.Version, contact!.Id, snapshot.Email, null, 0, snapshot.Get(ContactSnapshot.Fields.Force));
-                if (snapshot.Get(ContactSnapshot.Fields.SyncState) == "dead")
+                if (snapshot.Get(ContactSnapshot.Fields.SyncState) == Schema.SyncState.Dead)
                 {
                     await deadLetters.ClearAsync(tenant, member);
                 }

@@ -19,16 +19,16 @@ public sealed class ListsAndTagsFollowUp(
     OrderTagsStep tags) : IContactFollowUp
 {
     /// <summary>Hash field prefix of a list's recorded status ("ls:All").</summary>
-    public const string ListField = "ls:";
+    public const string ListField = Schema.Contact.ListPrefix;
 
     /// <summary>Hash field of the order tag last set.</summary>
-    public const string TagField = "otag";
+    public const string TagField = Schema.Contact.Tag;
 
     /// <summary>Hash field of that tag's association id (what DELETE contactTags takes).</summary>
-    public const string TagAssociationField = "otag_id";
+    public const string TagAssociationField = Schema.Contact.TagAssociation;
 
     /// <summary>The person unsubscribed from the list inside AC: the sync never subscribes it again.</summary>
-    public const string LeftInAc = "x";
+    public const string LeftInAc = Schema.Contact.ListLeftInAc;
 
     private static readonly RedisValue[] ReadFields =
     [
@@ -58,7 +58,7 @@ public sealed class ListsAndTagsFollowUp(
             return false;
         }
 
-        var plan = Desired(map, member.StartsWith("c:", StringComparison.Ordinal), await CurrentWeekAsync(tenant));
+        var plan = Desired(map, ContactRef.IsCustomerMember(member), await CurrentWeekAsync(tenant));
         return plan.Lists.Any(l => NeedsChange(l.Value, Recorded(map, l.Key))) || !string.Equals(plan.Tag, Get(map, TagField), StringComparison.Ordinal);
     }
 
@@ -122,7 +122,7 @@ public sealed class ListsAndTagsFollowUp(
                     continue;
                 }
 
-                if (status == AcClient.Unsubscribed && recorded[name] != "2")
+                if (status == AcClient.Unsubscribed && recorded[name] != Schema.Contact.ListUnsubscribed)
                 {
                     await RecordAsync(contact, ListField + name, LeftInAc);
                     changes.Remove(name);
@@ -200,8 +200,8 @@ public sealed class ListsAndTagsFollowUp(
 
         var associationId = existingAssociation
             ?? await client.AddContactTagAsync(contact.AcId, (await tags.GetOrCreateAsync(contact.Tenant, client, desired, ct)).Id, ct);
-        await redis.GetDatabase().ScriptEvaluateAsync(
-            "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) end return 1",
+        await redis.GetDatabase().RunAsync(
+            RedisScripts.SetIfExists,
             [new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member)],
             [TagField, desired, TagAssociationField, associationId]);
     }
@@ -263,14 +263,14 @@ public sealed class ListsAndTagsFollowUp(
 
     /// <summary>Unsubscribing a list never subscribed is not needed ("never subscribed" is right too); "x" is never touched.</summary>
     private static bool NeedsChange(int wanted, string? recorded) =>
-        recorded != LeftInAc && (wanted == AcClient.Subscribed ? recorded != "1" : recorded == "1");
+        recorded != LeftInAc && (wanted == AcClient.Subscribed ? recorded != Schema.Contact.ListSubscribed : recorded == Schema.Contact.ListSubscribed);
 
     private static string? Recorded(IReadOnlyDictionary<string, string> values, string list) => Get(values, ListField + list);
 
     private static string? Get(IReadOnlyDictionary<string, string> values, string field) =>
         values.TryGetValue(field, out var value) && value.Length > 0 ? value : null;
 
-    private static string Status(int status) => status == AcClient.Subscribed ? "1" : "2";
+    internal static string Status(int status) => status == AcClient.Subscribed ? Schema.Contact.ListSubscribed : Schema.Contact.ListUnsubscribed;
 
     /// <summary>True for a lead that merged into a customer since its sync began. Its AC contact is the customer's now,
     /// whose own sync sets its lists: a lead's plan (Leads, not Active) arriving after that would undo it.</summary>
@@ -278,8 +278,8 @@ public sealed class ListsAndTagsFollowUp(
         !contact.Snapshot.IsCustomer && !await redis.GetDatabase().KeyExistsAsync(new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member));
 
     private Task RecordAsync(SyncedContact contact, string field, string value) =>
-        redis.GetDatabase().ScriptEvaluateAsync(
-            "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 1",
+        redis.GetDatabase().RunAsync(
+            RedisScripts.SetIfExists,
             [new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member)],
             [field, value]);
 

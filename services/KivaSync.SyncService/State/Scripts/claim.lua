@@ -11,6 +11,12 @@
 -- ARGV[5] = backfill settle ms, ARGV[6] = backfill max hold ms, ARGV[7] = bulk threshold (-1: no bulk import),
 -- ARGV[8] = key prefix "ks:{t}:". While more backfill contacts than the threshold wait, the ones bulk import
 -- may take (never sent to AC: see claim_bulk.lua) are left to it.
+-- KEYS[5..] = the contact hashes the bulk check may read: found at run time (the queue's head), so the C# side reads
+-- the queue first and passes the hashes of every member the window can hold (StateStore.ClaimAsync). Verify rather
+-- than retry: this script only reads those hashes, so a member whose hash did not arrive (the queue changed between
+-- the read and the claim) is simply left in the queue for the next claim; nothing is written for it.
+local declared = {}
+for k = 5, #KEYS do declared[KEYS[k]] = true end
 local now = tonumber(ARGV[1])
 local max = tonumber(ARGV[4])
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, max)
@@ -35,7 +41,7 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, max * 2 - 1)) do
   end
 end
 local settled = now - tonumber(ARGV[2])
-local hist = tonumber(redis.call('HGET', KEYS[4], 'hist_ms') or '0')
+local hist = tonumber(redis.call('HGET', KEYS[4], M.HistoryMs) or '0')
 if now - hist < tonumber(ARGV[5]) then
   -- History is still streaming in: only contacts held past the max hold.
   settled = math.min(settled, now - tonumber(ARGV[6]))
@@ -52,8 +58,11 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', settled, 'LIMIT'
   else
     -- Bulk import takes exactly what claim_bulk.lua picks: an existing contact never sent to AC. Anything
     -- else is ours, including a member whose hash is gone (a lead merged into a customer): the syncer drops it.
-    local h = redis.call('HMGET', ARGV[8] .. m, 'ac_id', 'state', 'bulk', 'em')
-    if h[1] or h[2] or h[3] or not h[4] then take(m) end
+    local key = ARGV[8] .. m
+    if declared[key] then
+      local h = redis.call('HMGET', key, C.AcId, C.SyncState, C.Bulk, C.Email)
+      if h[1] or h[2] or h[3] or not h[4] then take(m) end
+    end
   end
 end
 return claimed
