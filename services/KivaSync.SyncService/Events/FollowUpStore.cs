@@ -63,7 +63,7 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
     /// mid-post), so it may have reached AC and must be looked up before it is sent again.
     /// </summary>
     public Task<bool> BeginEventPostAsync(string tenant, string acContactId, QueuedEvent e) =>
-        Db.HashSetAsync(new RedisKeys(tenant).EventsDelivered(acContactId), "?" + EventDelivery.Key(e), 1, When.NotExists);
+        Db.HashSetAsync(new RedisKeys(tenant).EventsDelivered(acContactId), Schema.Tracking.PostingPrefix + EventDelivery.Key(e), 1, When.NotExists);
 
     /// <summary>How many copies of this event AC confirmed on the AC contact so far (see <see cref="EventDelivery"/>).</summary>
     public async Task<long> ConfirmedCopiesAsync(string tenant, string acContactId, QueuedEvent e) =>
@@ -78,8 +78,8 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
     {
         var keys = new RedisKeys(tenant);
         var key = EventDelivery.Key(e);
-        return Db.ScriptEvaluateAsync(
-            "redis.call('LREM', KEYS[1], 1, ARGV[1]) redis.call('HINCRBY', KEYS[2], ARGV[2], 1) redis.call('HDEL', KEYS[2], '?' .. ARGV[2]) return 1",
+        return Db.RunAsync(
+            RedisScripts.EventDelivered,
             [keys.Events(member), keys.EventsDelivered(acContactId)],
             [e.Raw, key]);
     }
@@ -88,15 +88,15 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
     public Task DropRefusedEventAsync(string tenant, string member, string acContactId, QueuedEvent e)
     {
         var keys = new RedisKeys(tenant);
-        return Db.ScriptEvaluateAsync(
-            "redis.call('LREM', KEYS[1], 1, ARGV[1]) redis.call('HDEL', KEYS[2], '?' .. ARGV[2]) return 1",
+        return Db.RunAsync(
+            RedisScripts.EventRefused,
             [keys.Events(member), keys.EventsDelivered(acContactId)],
             [e.Raw, EventDelivery.Key(e)]);
     }
 
     /// <summary>AC answered the post without filing the event (a later attempt may succeed): its post mark goes.</summary>
     public Task EndEventPostAsync(string tenant, string acContactId, QueuedEvent e) =>
-        Db.HashDeleteAsync(new RedisKeys(tenant).EventsDelivered(acContactId), "?" + EventDelivery.Key(e));
+        Db.HashDeleteAsync(new RedisKeys(tenant).EventsDelivered(acContactId), Schema.Tracking.PostingPrefix + EventDelivery.Key(e));
 
     /// <summary>Whether a contact has queued events.</summary>
     public Task<bool> HasEventsAsync(string tenant, string member) => Db.KeyExistsAsync(new RedisKeys(tenant).Events(member));
@@ -110,7 +110,7 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
         var keys = new RedisKeys(tenant);
         var batch = Db.CreateBatch();
         var events = batch.ListLengthAsync(keys.Events(member));
-        var orders = member.StartsWith("c:", StringComparison.Ordinal) ? batch.SetLengthAsync(keys.OrdersPending(member[2..])) : Task.FromResult(0L);
+        var orders = ContactRef.Parse(member).CustomerId is { } customerId ? batch.SetLengthAsync(keys.OrdersPending(customerId)) : Task.FromResult(0L);
         batch.Execute();
         return await events + await orders;
     }
@@ -123,7 +123,8 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
         var orders = new List<StoredOrder>(ids.Length);
         foreach (var id in ids.Select(i => i.ToString()).Order(StringComparer.Ordinal))
         {
-            var v = await Db.HashGetAsync(keys.Orders(customerId), [id, "t:" + id, "src:" + id, "ac:" + id, "acsrc:" + id, "ct:" + id]);
+            var v = await Db.HashGetAsync(keys.Orders(customerId), [
+                id, Schema.Orders.TsPrefix + id, Schema.Orders.SourcePrefix + id, Schema.Orders.AcPrefix + id, Schema.Orders.AcSourcePrefix + id, Schema.Orders.CreatedTsPrefix + id]);
             if (v[0].IsNullOrEmpty)
             {
                 continue;
@@ -186,24 +187,23 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
     public Task DequeueOrdersIfDoneAsync(string tenant, string customerId)
     {
         var keys = new RedisKeys(tenant);
-        return Db.ScriptEvaluateAsync(
-            "if redis.call('SCARD', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) redis.call('ZREM', KEYS[3], ARGV[1]) end return 1",
+        return Db.RunAsync(
+            RedisScripts.OrdersDequeueIfDone,
             [keys.OrdersPending(customerId), keys.OrdersQueue, keys.OrdersQueueLive],
             [customerId]);
     }
 
     /// <summary>Becomes (or stays) the tenant's order sender for <paramref name="lease"/>; false while another replica is.</summary>
     public async Task<bool> HoldOrderSenderAsync(string tenant, string replica, TimeSpan lease) =>
-        (long)await Db.ScriptEvaluateAsync(
-            "local v = redis.call('GET', KEYS[1]) if v and v ~= ARGV[1] then return 0 end " +
-            "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1",
+        (long)await Db.RunAsync(
+            RedisScripts.HoldLease,
             [new RedisKeys(tenant).OrdersSender],
             [replica, (long)lease.TotalMilliseconds]) == 1;
 
     /// <summary>Stops being the tenant's order sender (on shutdown), so another replica takes over at once.</summary>
     public Task ReleaseOrderSenderAsync(string tenant, string replica) =>
-        Db.ScriptEvaluateAsync(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1",
+        Db.RunAsync(
+            RedisScripts.ReleaseLease,
             [new RedisKeys(tenant).OrdersSender], [replica]);
 
     /// <summary>Records that AC accepted the order (GraphQL <paramref name="recordId"/>, sent with <paramref name="sentSource"/>,
@@ -211,10 +211,8 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
     public Task RecordOrderAcceptedAsync(string tenant, string customerId, StoredOrder order, string recordId, int sentSource)
     {
         var keys = new RedisKeys(tenant);
-        return Db.ScriptEvaluateAsync(
-            "redis.call('HSET', KEYS[1], 'ac:' .. ARGV[1], ARGV[2]) redis.call('HSETNX', KEYS[1], 'acsrc:' .. ARGV[1], ARGV[3]) " +
-            "redis.call('HDEL', KEYS[1], 'rej:' .. ARGV[1]) " +
-            "if redis.call('HGET', KEYS[1], 't:' .. ARGV[1]) == ARGV[4] then redis.call('SREM', KEYS[2], ARGV[1]) end return 1",
+        return Db.RunAsync(
+            RedisScripts.OrderAccepted,
             [keys.Orders(customerId), keys.OrdersPending(customerId)],
             [order.OrderId, recordId, sentSource, order.TsMs]);
     }
@@ -222,9 +220,8 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
     /// <summary>Sets an order AC refused aside with AC's reason: it stops waiting until retried (dead letters) or a newer
     /// entry changes it. Returns false when a newer entry replaced it meanwhile (that one is sent instead).</summary>
     public async Task<bool> SetOrderAsideAsync(string tenant, string customerId, StoredOrder order, string reason) =>
-        (long)await Db.ScriptEvaluateAsync(
-            "if redis.call('HGET', KEYS[1], 't:' .. ARGV[1]) ~= ARGV[3] then return 0 end " +
-            "redis.call('HSET', KEYS[1], 'rej:' .. ARGV[1], ARGV[2]) redis.call('SREM', KEYS[2], ARGV[1]) return 1",
+        (long)await Db.RunAsync(
+            RedisScripts.OrderSetAside,
             [new RedisKeys(tenant).Orders(customerId), new RedisKeys(tenant).OrdersPending(customerId)],
             [order.OrderId, reason, order.TsMs]) == 1;
 
@@ -234,17 +231,17 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
         var keys = new RedisKeys(tenant);
         var fields = await Db.HashKeysAsync(keys.Orders(customerId));
         var pending = await Db.SetLengthAsync(keys.OrdersPending(customerId));
-        return (fields.Count(f => f.StartsWith("ac:")), (int)pending, fields.Count(f => f.StartsWith("rej:")));
+        return (fields.Count(f => f.StartsWith(Schema.Orders.AcPrefix)), (int)pending, fields.Count(f => f.StartsWith(Schema.Orders.RefusedPrefix)));
     }
 
     /// <summary>Whether event tracking is known to be on, and which of <paramref name="names"/> are known to be registered.</summary>
     public async Task<(bool Enabled, bool[] Registered)> ReadTrackingAsync(string tenant, IReadOnlyList<string> names)
     {
         var fields = new RedisValue[names.Count + 1];
-        fields[0] = "enabled";
+        fields[0] = Schema.Tracking.Enabled;
         for (var i = 0; i < names.Count; i++)
         {
-            fields[i + 1] = "n:" + names[i].ToLowerInvariant();
+            fields[i + 1] = Schema.Tracking.NamePrefix + names[i].ToLowerInvariant();
         }
 
         var values = await Db.HashGetAsync(new RedisKeys(tenant).AcEventNames, fields);
@@ -254,7 +251,7 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
     /// <summary>Remembers that tracking is on and these names are registered.</summary>
     public Task RecordTrackingAsync(string tenant, IEnumerable<string> names) =>
         Db.HashSetAsync(new RedisKeys(tenant).AcEventNames,
-            [new HashEntry("enabled", "1"), .. names.Select(n => new HashEntry("n:" + n.ToLowerInvariant(), "1"))]);
+            [new HashEntry(Schema.Tracking.Enabled, "1"), .. names.Select(n => new HashEntry(Schema.Tracking.NamePrefix + n.ToLowerInvariant(), "1"))]);
 
     /// <summary>Forgets what is known about tracking (AC said it is off or a name is not registered).</summary>
     public Task ForgetTrackingAsync(string tenant) => Db.KeyDeleteAsync(new RedisKeys(tenant).AcEventNames);
@@ -273,13 +270,13 @@ public sealed class FollowUpStore(IConnectionMultiplexer redis)
     public Task ForgetEcomAsync(string tenant) => Db.KeyDeleteAsync(new RedisKeys(tenant).AcEcom);
 
     /// <summary>Counts an event AC refused for good.</summary>
-    public Task CountRefusedAsync(string tenant) => Db.HashIncrementAsync(new RedisKeys(tenant).Meta, "ev_refused");
+    public Task CountRefusedAsync(string tenant) => Db.HashIncrementAsync(new RedisKeys(tenant).Meta, Schema.Meta.EventsRefused);
 
     /// <summary>The tenant's event figures.</summary>
     public async Task<EventFigures> ReadFiguresAsync(string tenant)
     {
         var keys = new RedisKeys(tenant);
-        var meta = await Db.HashGetAsync(keys.Meta, ["ev_queued", "ev_historical_not_sent", "ev_without_contact", "ev_refused"]);
+        var meta = await Db.HashGetAsync(keys.Meta, [Schema.Meta.EventsQueued, Schema.Meta.EventsHistoricalNotSent, Schema.Meta.EventsWithoutContact, Schema.Meta.EventsRefused]);
         var unknown = await Db.HashGetAllAsync(keys.UnknownEvents);
         return new EventFigures(
             (long?)meta[0] ?? 0, (long?)meta[1] ?? 0, (long?)meta[2] ?? 0, (long?)meta[3] ?? 0,
