@@ -176,7 +176,7 @@ public sealed class SyncApiService(
             {
                 Id = d.Id,
                 Kind = d.Kind,
-                CustomerId = d.Member.StartsWith("c:", StringComparison.Ordinal) ? d.Member[2..] : "",
+                CustomerId = ContactRef.TryParse(d.Member, out var contact) ? contact.CustomerId ?? "" : "",
                 Email = d.Email,
                 Reason = d.Reason,
                 Attempts = (uint)d.Attempts,
@@ -404,7 +404,7 @@ public sealed class SyncApiService(
             CustomerId = s.CustomerId ?? "",
             Email = s.Email,
             IsLead = !s.IsCustomer,
-            Error = s.Get(ContactSnapshot.Fields.SyncState) == "dead"
+            Error = s.Get(ContactSnapshot.Fields.SyncState) == Schema.SyncState.Dead
                 ? $"dead-lettered after {s.Get(ContactSnapshot.Fields.Attempts)} attempts (RetryDeadLetters sends it again): {s.Get(ContactSnapshot.Fields.Error)}"
                 : s.Get(ContactSnapshot.Fields.Error) ?? "",
             PendingWork = pendingWork,
@@ -462,9 +462,9 @@ public sealed class SyncApiService(
 
         status.State = s.Get(ContactSnapshot.Fields.SyncState) switch
         {
-            "skipped" when !pending && s.SyncedVersion >= s.Version => SyncState.Skipped,
-            "failed" or "dead" => SyncState.Failed,
-            "ok" when !pending && s.SyncedVersion >= s.Version => SyncState.Synced,
+            Schema.SyncState.Skipped when !pending && s.SyncedVersion >= s.Version => SyncState.Skipped,
+            Schema.SyncState.Failed or Schema.SyncState.Dead => SyncState.Failed,
+            Schema.SyncState.Ok when !pending && s.SyncedVersion >= s.Version => SyncState.Synced,
             _ => SyncState.Pending,
         };
         return status;

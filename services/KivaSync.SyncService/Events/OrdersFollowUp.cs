@@ -1,3 +1,4 @@
+using KivaSync.SyncService.State;
 using KivaSync.SyncService.Sync;
 using KivaSync.SyncService.Tenants;
 
@@ -14,9 +15,9 @@ public sealed class OrdersFollowUp(FollowUpStore store, TenantRegistry tenants, 
 
     /// <inheritdoc />
     public async Task<bool> HasPendingAsync(string tenant, string member) =>
-        member.StartsWith("c:", StringComparison.Ordinal) &&
-        await store.HasPendingOrdersAsync(tenant, member[2..]) &&
-        !await store.IsQueuedForOrdersAsync(tenant, member[2..]);
+        ContactRef.Parse(member).CustomerId is { } customerId &&
+        await store.HasPendingOrdersAsync(tenant, customerId) &&
+        !await store.IsQueuedForOrdersAsync(tenant, customerId);
 
     /// <inheritdoc />
     public async Task RunAsync(SyncedContact contact, CancellationToken ct)
