@@ -6,7 +6,11 @@ using StackExchange.Redis;
 namespace KivaSync.SyncService.State;
 
 /// <summary>One Redis script: its file name and the source the loader made of it.</summary>
-public sealed record RedisScript(string Name, string Source);
+public sealed record RedisScript(string Name, string Source)
+{
+    /// <summary>The source with <see cref="RedisScripts.KeyCheck"/> first: it fails on any key not in KEYS (tests run it).</summary>
+    public string Checked { get; } = RedisScripts.KeyCheck + Source;
+}
 
 /// <summary>
 /// The one loader of the Redis scripts (State/Scripts/*.lua, embedded). Each script's source is the generated
@@ -19,6 +23,12 @@ public sealed record RedisScript(string Name, string Source);
 public static class RedisScripts
 {
     private const string IncludeDirective = "--! include ";
+
+    /// <summary>Scripts/lib/key_check.lua: fails a script on any key that did not arrive in KEYS (<see cref="CheckKeys"/>).</summary>
+    public static string KeyCheck { get; } = ReadFile("key_check.lua");
+
+    /// <summary>Tests set this: every script runs <see cref="RedisScript.Checked"/>.</summary>
+    internal static bool CheckKeys { get; set; }
 
     /// <summary>The schema as Lua: <c>local C = {Email = 'em', ...}</c> and so on, one line per table.</summary>
     public static string Header { get; } = BuildHeader();
@@ -61,7 +71,7 @@ public static class RedisScripts
 
     /// <summary>Runs a script (EVALSHA, EVAL on NOSCRIPT).</summary>
     public static Task<RedisResult> RunAsync(this IDatabaseAsync db, RedisScript script, RedisKey[] keys, RedisValue[] args) =>
-        db.ScriptEvaluateAsync(script.Source, keys, args);
+        db.ScriptEvaluateAsync(CheckKeys ? script.Checked : script.Source, keys, args);
 
     /// <summary>The text of a .lua file as embedded, without header or includes (for the consistency test).</summary>
     public static string ReadFile(string name)

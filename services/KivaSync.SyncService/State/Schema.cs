@@ -121,6 +121,9 @@ public static class Schema
         public const string LostAt = "lost_at";
         public const string SeenPrefix = "seen:";
         public const string AckedPrefix = "acked:";
+        /// <summary>state_check.lua's verdicts.</summary>
+        public const string VerdictOk = "ok";
+        public const string VerdictLost = "lost";
     }
 
     /// <summary>A customer's orders hash ks:{t}:o:&lt;id&gt; (Lua table <c>O</c>): the order JSON under its id, and per order these prefixes + id.</summary>

@@ -191,7 +191,7 @@ public sealed partial class StateGuard(
         var id = (string)result[2]!;
         var accepted = (long)result[3];
         var previous = Verdict(tenant).Condition;
-        if (condition == "lost")
+        if (condition == Schema.Epoch.VerdictLost)
         {
             verdicts[tenant] = new StateVerdict(StateCondition.Lost, reason);
             telemetry.SetStateLost(tenant, true);
