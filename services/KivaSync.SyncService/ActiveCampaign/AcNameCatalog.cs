@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using KivaSync.SyncService.State;
-using StackExchange.Redis;
 
 namespace KivaSync.SyncService.ActiveCampaign;
 
@@ -13,7 +12,7 @@ public sealed record AcNamed(string Id, bool Created);
 /// or made once through the caller's function (which must find before it creates, and treat AC's 422
 /// "duplicate" as "find again"), with one call per name at a time on this replica.
 /// </summary>
-public sealed class AcNameCatalog(IConnectionMultiplexer redis)
+public sealed class AcNameCatalog(StateStore store)
 {
     private readonly ConcurrentDictionary<(string Tenant, string Kind, string Name), string> cache = new();
     private readonly ConcurrentDictionary<(string Tenant, string Kind, string Name), SemaphoreSlim> gates = new();
@@ -37,11 +36,10 @@ public sealed class AcNameCatalog(IConnectionMultiplexer redis)
                 return new AcNamed(id, false);
             }
 
-            var stored = await redis.GetDatabase().HashGetAsync(new RedisKeys(tenant).AcNames(kind), key.Item3);
-            if (!stored.IsNullOrEmpty)
+            if (await store.ReadAcIdAsync(tenant, kind, key.Item3) is { } stored)
             {
-                cache[key] = stored.ToString();
-                return new AcNamed(stored.ToString(), false);
+                cache[key] = stored;
+                return new AcNamed(stored, false);
             }
 
             var found = await findOrCreate(ct);
@@ -96,15 +94,15 @@ public sealed class AcNameCatalog(IConnectionMultiplexer redis)
             return id;
         }
 
-        var stored = await redis.GetDatabase().HashGetAsync(new RedisKeys(tenant).AcNames(kind), key.Item3);
-        return stored.IsNullOrEmpty ? null : cache[key] = stored.ToString();
+        var stored = await store.ReadAcIdAsync(tenant, kind, key.Item3);
+        return stored is null ? null : cache[key] = stored;
     }
 
     /// <summary>Stores an id found in AC (provisioning checks AC itself and records what it found).</summary>
     public async Task SetAsync(string tenant, string kind, string name, string id)
     {
         var normalized = Normalize(name);
-        await redis.GetDatabase().HashSetAsync(new RedisKeys(tenant).AcNames(kind), normalized, id);
+        await store.WriteAcIdAsync(tenant, kind, normalized, id);
         cache[(tenant, kind, normalized)] = id;
     }
 
@@ -116,7 +114,7 @@ public sealed class AcNameCatalog(IConnectionMultiplexer redis)
             cache.TryRemove(key, out _);
         }
 
-        await redis.GetDatabase().KeyDeleteAsync(new RedisKeys(tenant).AcNames(kind));
+        await store.ForgetAcIdsAsync(tenant, kind);
     }
 
     /// <summary>AC compares names trimmed and case-insensitively.</summary>

@@ -56,6 +56,7 @@ public static class KivaSyncHostingExtensions
         services.AddSingleton<StateStore>();
         services.AddSingleton<StateGuard>();
         services.AddHostedService(sp => sp.GetRequiredService<StateGuard>());
+        services.AddSingleton<RateBudgetStore>();
         services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<IngestAdmission>();

@@ -11,7 +11,7 @@ namespace KivaSync.SyncService.RateLimiting;
 /// until one second after AC answered: however the network delays requests, no one-second window at
 /// AC sees more than N (State/Scripts/ratelimit.lua says why). A 429/503 Retry-After pauses the tenant.
 /// </summary>
-public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider time, SyncTelemetry telemetry)
+public sealed class TenantRateLimiter(RateBudgetStore store, TimeProvider time, SyncTelemetry telemetry)
 {
     /// <summary>How long a slot is held at most if its holder never releases it (it died).</summary>
     private static readonly TimeSpan LongestHold = TimeSpan.FromSeconds(90);
@@ -34,12 +34,7 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            // The usage bucket Redis's clock names is found at run time: this clock's bucket and its neighbours are passed.
-            var bucket = time.GetUtcNow().ToUnixTimeMilliseconds() / 10_000;
-            var waitMs = (long)await redis.GetDatabase().RunAsync(
-                RedisScripts.RateLimit,
-                [slotsKey, pauseKey, RedisKeys.UsedBucket(slotsKey, bucket - 1), RedisKeys.UsedBucket(slotsKey, bucket), RedisKeys.UsedBucket(slotsKey, bucket + 1)],
-                [slots, id, (long)LongestHold.TotalMilliseconds]);
+            var waitMs = await store.TryTakeAsync(slotsKey, pauseKey, slots, id, (long)LongestHold.TotalMilliseconds, time.GetUtcNow().ToUnixTimeMilliseconds());
             if (waitMs <= 0)
             {
                 break;
@@ -53,7 +48,7 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
         // N slots each held one window of N / rate seconds after the answer: rate requests per second. Plus 2 ms:
         // Redis times are whole milliseconds (floored) and an expired slot is free at its expiry millisecond, so
         // without the margin a slot could be reused up to ~1 ms short of a full second after AC saw its last use.
-        return new RateLease(redis, slotsKey, id, (long)Math.Ceiling(slots / requestsPerSecond * 1000) + 2);
+        return new RateLease(store, slotsKey, id, (long)Math.Ceiling(slots / requestsPerSecond * 1000) + 2);
     }
 
     /// <summary>Holds the whole tenant for <paramref name="delay"/> (AC answered 429 or 503 with Retry-After).</summary>
@@ -71,10 +66,7 @@ public sealed class TenantRateLimiter(IConnectionMultiplexer redis, TimeProvider
         }
 
         var keys = new RedisKeys(tenant);
-        return redis.GetDatabase().RunAsync(
-            RedisScripts.RatePause,
-            [budget == RateBudget.Events ? keys.EventRatePause : keys.RatePause],
-            [(long)Math.Ceiling(delay.TotalMilliseconds)]);
+        return store.PauseAsync(budget == RateBudget.Events ? keys.EventRatePause : keys.RatePause, (long)Math.Ceiling(delay.TotalMilliseconds));
     }
 }
 
@@ -89,14 +81,14 @@ public enum RateBudget
 }
 
 /// <summary>One request's slot; releasing it keeps the slot one more window (1 s at 5 of 5/s), as AC counts.</summary>
-public sealed class RateLease(IConnectionMultiplexer redis, string slotsKey, string id, long holdAfterAnswerMs) : IAsyncDisposable
+public sealed class RateLease(RateBudgetStore store, string slotsKey, string id, long holdAfterAnswerMs) : IAsyncDisposable
 {
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await redis.GetDatabase().RunAsync(RedisScripts.RateRelease, [slotsKey], [id, holdAfterAnswerMs]);
+            await store.ReleaseAsync(slotsKey, id, holdAfterAnswerMs);
         }
         catch (RedisException)
         {

@@ -221,6 +221,76 @@ public sealed class StateStore(IConnectionMultiplexer redis)
         }
     }
 
+    /// <summary>Reads several contacts in one round trip (null where a hash is gone).</summary>
+    public async Task<ContactSnapshot?[]> ReadManyAsync(string tenant, IReadOnlyList<string> members)
+    {
+        var keys = new RedisKeys(tenant);
+        var batch = Db.CreateBatch();
+        var reads = members.Select(m => batch.HashGetAllAsync(keys.Contact(m))).ToArray();
+        batch.Execute();
+        var snapshots = new ContactSnapshot?[members.Count];
+        for (var i = 0; i < reads.Length; i++)
+        {
+            snapshots[i] = ContactSnapshot.From(members[i], await reads[i]);
+        }
+
+        return snapshots;
+    }
+
+    /// <summary>Some fields of a contact's hash (absent ones left out).</summary>
+    public async Task<Dictionary<string, string>> ReadFieldsAsync(string tenant, string member, IReadOnlyList<string> fields)
+    {
+        var values = await Db.HashGetAsync(new RedisKeys(tenant).Contact(member), [.. fields.Select(f => (RedisValue)f)]);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < fields.Count; i++)
+        {
+            if (!values[i].IsNull)
+            {
+                map[fields[i]] = values[i].ToString();
+            }
+        }
+
+        return map;
+    }
+
+    /// <summary>Whether a contact's hash exists (a lead that merged into a customer no longer has one).</summary>
+    public Task<bool> ExistsAsync(string tenant, string member) => Db.KeyExistsAsync(new RedisKeys(tenant).Contact(member));
+
+    /// <summary>Sets fields of a contact only while its hash exists: a lead merged away must not come back as a stub.</summary>
+    public Task SetIfExistsAsync(string tenant, string member, params ReadOnlySpan<(string Field, string Value)> fields)
+    {
+        var args = new RedisValue[fields.Length * 2];
+        for (var i = 0; i < fields.Length; i++)
+        {
+            args[2 * i] = fields[i].Field;
+            args[(2 * i) + 1] = fields[i].Value;
+        }
+
+        return Db.RunAsync(RedisScripts.SetIfExists, [new RedisKeys(tenant).Contact(member)], args);
+    }
+
+    /// <summary>Sets one field of a contact's hash.</summary>
+    public Task SetFieldAsync(string tenant, string member, string field, string value) =>
+        Db.HashSetAsync(new RedisKeys(tenant).Contact(member), field, value);
+
+    /// <summary>Removes fields of a contact's hash.</summary>
+    public Task DeleteFieldsAsync(string tenant, string member, params string[] fields) =>
+        Db.HashDeleteAsync(new RedisKeys(tenant).Contact(member), [.. fields.Select(f => (RedisValue)f)]);
+
+    /// <summary>A stored AC id by lower-cased name, of one kind ("fields", "lists", "tags", ...; AcNameCatalog).</summary>
+    public async Task<string?> ReadAcIdAsync(string tenant, string kind, string normalizedName)
+    {
+        var stored = await Db.HashGetAsync(new RedisKeys(tenant).AcNames(kind), normalizedName);
+        return stored.IsNullOrEmpty ? null : stored.ToString();
+    }
+
+    /// <summary>Stores an AC id by lower-cased name.</summary>
+    public Task WriteAcIdAsync(string tenant, string kind, string normalizedName, string id) =>
+        Db.HashSetAsync(new RedisKeys(tenant).AcNames(kind), normalizedName, id);
+
+    /// <summary>Forgets every stored AC id of a kind.</summary>
+    public Task ForgetAcIdsAsync(string tenant, string kind) => Db.KeyDeleteAsync(new RedisKeys(tenant).AcNames(kind));
+
     /// <summary>Records that AC accepted the contact's own state (before its follow-up work runs), so a retry
     /// after a failed follow-up does not send the contact again.</summary>
     public Task RecordContactSyncedAsync(string tenant, string member, long syncedVersion, string acId, string acEmail, long nowMs)

@@ -18,7 +18,6 @@ namespace KivaSync.SyncService.Sync;
 /// reports why.
 /// </summary>
 public sealed partial class BulkBackfill(
-    IConnectionMultiplexer redis,
     StateStore store,
     AcClientFactory clients,
     AcFieldCatalog fieldCatalog,
@@ -83,19 +82,7 @@ public sealed partial class BulkBackfill(
     private async Task ImportAsync(string tenant, string[] members, LeaseKeeper lease, CancellationToken ct)
     {
         var client = clients.For(tenant);
-        var db = redis.GetDatabase();
-        var keys = new RedisKeys(tenant);
-        var batch = db.CreateBatch();
-        var reads = members.Select(m => batch.HashGetAllAsync(keys.Contact(m))).ToArray();
-        batch.Execute();
-        var snapshots = new List<ContactSnapshot>(members.Length);
-        for (var i = 0; i < members.Length; i++)
-        {
-            if (ContactSnapshot.From(members[i], await reads[i]) is { } snapshot)
-            {
-                snapshots.Add(snapshot);
-            }
-        }
+        var snapshots = (await store.ReadManyAsync(tenant, members)).OfType<ContactSnapshot>().ToList();
 
         var fieldIds = await fieldCatalog.EnsureAsync(tenant, client, ct);
         var listIds = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -135,7 +122,7 @@ public sealed partial class BulkBackfill(
             if (ids[i] is not { } acId)
             {
                 // Refused (or not mappable to an id): the one-by-one sync sends it and reports AC's reason.
-                await db.HashSetAsync(keys.Contact(snapshot.Member), BulkField, Schema.Contact.BulkRefused);
+                await store.SetFieldAsync(tenant, snapshot.Member, BulkField, Schema.Contact.BulkRefused);
                 await store.ReleaseAsync(tenant, snapshot.Member, heldUntil, now);
                 continue;
             }

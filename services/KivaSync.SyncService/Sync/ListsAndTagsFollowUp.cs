@@ -2,7 +2,6 @@ using System.Globalization;
 using KivaSync.SyncService.ActiveCampaign;
 using KivaSync.SyncService.Provisioning;
 using KivaSync.SyncService.State;
-using StackExchange.Redis;
 
 namespace KivaSync.SyncService.Sync;
 
@@ -13,7 +12,6 @@ namespace KivaSync.SyncService.Sync;
 /// changes only the tags that must change.
 /// </summary>
 public sealed class ListsAndTagsFollowUp(
-    IConnectionMultiplexer redis,
     StateStore store,
     ContactListsStep lists,
     OrderTagsStep tags) : IContactFollowUp
@@ -30,11 +28,11 @@ public sealed class ListsAndTagsFollowUp(
     /// <summary>The person unsubscribed from the list inside AC: the sync never subscribes it again.</summary>
     public const string LeftInAc = Schema.Contact.ListLeftInAc;
 
-    private static readonly RedisValue[] ReadFields =
+    private static readonly string[] ReadFields =
     [
         ContactSnapshot.Fields.Status, ContactSnapshot.Fields.OptIn, ContactSnapshot.Fields.OrderWeek, ContactSnapshot.Fields.OrderState,
         ContactSnapshot.Fields.AcId, TagField,
-        .. ContactListsStep.ContractLists.Select(l => (RedisValue)(ListField + l)),
+        .. ContactListsStep.ContractLists.Select(l => ListField + l),
     ];
 
     /// <inheritdoc />
@@ -43,15 +41,7 @@ public sealed class ListsAndTagsFollowUp(
     /// <inheritdoc />
     public async Task<bool> HasPendingAsync(string tenant, string member)
     {
-        var values = await redis.GetDatabase().HashGetAsync(new RedisKeys(tenant).Contact(member), ReadFields);
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < ReadFields.Length; i++)
-        {
-            if (!values[i].IsNull)
-            {
-                map[ReadFields[i]!] = values[i].ToString();
-            }
-        }
+        var map = await store.ReadFieldsAsync(tenant, member, ReadFields);
 
         if (!map.ContainsKey(ContactSnapshot.Fields.AcId))
         {
@@ -200,10 +190,7 @@ public sealed class ListsAndTagsFollowUp(
 
         var associationId = existingAssociation
             ?? await client.AddContactTagAsync(contact.AcId, (await tags.GetOrCreateAsync(contact.Tenant, client, desired, ct)).Id, ct);
-        await redis.GetDatabase().RunAsync(
-            RedisScripts.SetIfExists,
-            [new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member)],
-            [TagField, desired, TagAssociationField, associationId]);
+        await store.SetIfExistsAsync(contact.Tenant, contact.Snapshot.Member, (TagField, desired), (TagAssociationField, associationId));
     }
 
     /// <summary>The lists (1 subscribed / 2 not) and order tag the contract asks for.</summary>
@@ -275,16 +262,13 @@ public sealed class ListsAndTagsFollowUp(
     /// <summary>True for a lead that merged into a customer since its sync began. Its AC contact is the customer's now,
     /// whose own sync sets its lists: a lead's plan (Leads, not Active) arriving after that would undo it.</summary>
     private async Task<bool> MergedAwayAsync(SyncedContact contact) =>
-        !contact.Snapshot.IsCustomer && !await redis.GetDatabase().KeyExistsAsync(new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member));
+        !contact.Snapshot.IsCustomer && !await store.ExistsAsync(contact.Tenant, contact.Snapshot.Member);
 
     private Task RecordAsync(SyncedContact contact, string field, string value) =>
-        redis.GetDatabase().RunAsync(
-            RedisScripts.SetIfExists,
-            [new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member)],
-            [field, value]);
+        store.SetIfExistsAsync(contact.Tenant, contact.Snapshot.Member, (field, value));
 
     private Task ForgetTagAsync(SyncedContact contact) =>
-        redis.GetDatabase().HashDeleteAsync(new RedisKeys(contact.Tenant).Contact(contact.Snapshot.Member), [TagField, TagAssociationField]);
+        store.DeleteFieldsAsync(contact.Tenant, contact.Snapshot.Member, TagField, TagAssociationField);
 
     /// <summary>Desired list statuses by list name, and the order tag (null: none).</summary>
     internal sealed record Plan(IReadOnlyDictionary<string, int> Lists, string? Tag);
