@@ -37,6 +37,31 @@ internal static class ScriptReplay
             }
         }
 
+        // Calibration, once, in order on a fresh Redis: a batch naming an email whose owner it does not name is answered
+        // {'keys', ...} (ingest.lua reads run-time owners first); it is sent again with them, as the service does, and the
+        // measured runs below send every batch with its final keys.
+        var asked = 0;
+        await using (var calibration = await RedisServerProcess.StartAsync())
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(calibration.ConnectionString))
+        {
+            var db = redis.GetDatabase();
+            foreach (var tenant in scripts.Select(s => ((string)s.Keys[0]!)[..^"meta".Length]).Distinct())
+            {
+                await db.HashSetAsync(tenant + "epoch", "id", "bench");
+            }
+
+            for (var i = 0; i < scripts.Count; i++)
+            {
+                while (await db.ScriptEvaluateAsync(RedisScripts.Ingest.Source, scripts[i].Keys, scripts[i].Args) is var answer
+                    && ((RedisResult[])answer!) is [{ Resp2Type: ResultType.BulkString } first, .. var rest] && (string?)first == Schema.IngestArgs.AnswerKeys)
+                {
+                    asked++;
+                    scripts[i] = ([.. scripts[i].Keys, .. rest.Select(k => (RedisKey)(string)k!)], scripts[i].Args);
+                }
+            }
+        }
+
+        Console.WriteLine($"redis-only    {asked} of {scripts.Count} calls asked once more for run-time keys (calibration, not measured)");
         Console.WriteLine($"redis-only    {scripts.Count} script calls, {scripts.Average(s => s.Args.Length) / (entries / (double)scripts.Count):F1} arguments and {scripts.Average(s => s.Keys.Length) / (entries / (double)scripts.Count):F1} keys per entry; 3 runs each, fresh redis-server per run");
         var candidates = new List<(string Name, string Source)>
         {

@@ -22,9 +22,10 @@ namespace KivaSync.SyncService.Ingest;
 /// </summary>
 /// <remarks>
 /// Two steps so a stream can pipeline: <see cref="Prepare"/> (parse, CPU only, may run for several
-/// batches at once) and <see cref="SubmitAsync"/>, which runs the scripts. A stream submits its next batch once
-/// the previous one's task ended (LogIngestService): a script may ask to be called again with keys it found at
-/// run time, and only then is file order kept.
+/// batches at once) and <see cref="SubmitAsync"/>, which sends the scripts before it first awaits, so
+/// calling it in batch order makes Redis run the batches in file order on one connection while
+/// their results are still on the way. A script that asks to be called again (keys it found at run time) wrote
+/// nothing; the stream's fence (<see cref="IngestStream"/>) holds the batches sent after it until it is applied.
 /// </remarks>
 public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, TimeProvider time, SyncTelemetry telemetry, IOptions<KivaSyncOptions> options, StateGuard guard)
 {
@@ -121,11 +122,11 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
     }
 
     /// <summary>
-    /// Runs a prepared batch's scripts and builds its acknowledgement. The batch is applied when the task ends
-    /// (a script that asks for more keys is called again first): a caller that waits for it before submitting the
-    /// next batch gets Redis to apply batches in that order.
+    /// Runs a prepared batch's scripts and builds its acknowledgement. The scripts are sent before this
+    /// method first awaits: a caller that calls it in batch order with its stream (and the previous batch's task)
+    /// gets Redis to apply batches in that order, also when a script is called again.
     /// </summary>
-    public async Task<BatchAck> SubmitAsync(PreparedBatch prepared, CancellationToken ct)
+    public async Task<BatchAck> SubmitAsync(PreparedBatch prepared, CancellationToken ct, IngestStream? stream = null, Task? previous = null)
     {
         using var _ = prepared;
         var activity = prepared.Activity;
@@ -144,7 +145,7 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         for (var g = 0; g < calls.Length; g++)
         {
             var group = prepared.Groups[g];
-            calls[g] = store.IngestAsync(group.Tenant, group.Args, group.Keys, nowMs, windowMs);
+            calls[g] = store.IngestAsync(group.Tenant, group.Args, group.Keys, nowMs, windowMs, stream?.Next(group.Tenant, previous));
         }
 
         for (var g = 0; g < calls.Length; g++)

@@ -3,6 +3,7 @@ using Grpc.Core;
 using KivaSync.Contracts.V1;
 using KivaSync.SyncService.Errors;
 using KivaSync.SyncService.Security;
+using KivaSync.SyncService.State;
 
 namespace KivaSync.SyncService.Ingest;
 
@@ -30,6 +31,8 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
         var inOrder = Channel.CreateUnbounded<Task<BatchAck>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var writer = WriteAcksAsync(inOrder.Reader, responseStream, window, stop);
         var previousTurn = Task.FromResult(true);
+        var stream = new IngestStream();
+        Task? previous = null;
         // At the connection's maximum age: stop reading, acknowledge what was read, end the call cleanly.
         var aged = connectionAge.AgeReached(context.GetHttpContext().Connection.Id);
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, aged);
@@ -50,8 +53,10 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
                 }
 
                 var turn = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-                inOrder.Writer.TryWrite(ProcessAsync(batch, tenantAllowed, caller, tenant, previousTurn, turn, stop.Token));
+                var processing = ProcessAsync(batch, tenantAllowed, caller, tenant, previousTurn, turn, stream, previous, stop.Token);
+                inOrder.Writer.TryWrite(processing);
                 previousTurn = turn.Task;
+                previous = processing;
             }
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
@@ -67,25 +72,25 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
         await writer;
     }
 
-    /// <summary>Parses a batch, then sends its scripts once the previous batch's were applied. The turn says whether
-    /// this batch's scripts were applied; after a failed batch the later ones are not applied. Applied, not only sent:
-    /// ingest.lua may answer "call me again with these keys" (an email's owner found at run time, State/Scripts/ingest.lua)
-    /// having written nothing, and a later batch sent meanwhile would then be applied first, out of file order.</summary>
+    /// <summary>Parses a batch, then sends its scripts once the previous batch has sent its own. The turn
+    /// says whether this batch's scripts went out; after a failed batch the later ones are not applied. The stream's
+    /// fence keeps file order when ingest.lua asks to be called again for a batch (State/IngestStream).</summary>
     private async Task<BatchAck> ProcessAsync(
-        EntryBatch batch, Func<string, bool> tenantAllowed, string? caller, string? tenant, Task<bool> previousTurn, TaskCompletionSource<bool> turn, CancellationToken ct)
+        EntryBatch batch, Func<string, bool> tenantAllowed, string? caller, string? tenant, Task<bool> previousTurn, TaskCompletionSource<bool> turn,
+        IngestStream stream, Task? previous, CancellationToken ct)
     {
         try
         {
             using var prepared = await Task.Run(() => pipeline.Prepare(batch, tenantAllowed), ct);
-            // Scripts are applied in batch order, so the fold sees file order (parsing still overlaps).
+            // Scripts go to Redis in batch order, so the fold sees file order.
             if (!await previousTurn)
             {
                 throw new OperationCanceledException("an earlier batch of this stream failed");
             }
 
-            var ack = await pipeline.SubmitAsync(prepared, ct);
+            var ack = pipeline.SubmitAsync(prepared, ct, stream, previous);
             turn.TrySetResult(true);
-            return ack;
+            return await ack;
         }
         finally
         {

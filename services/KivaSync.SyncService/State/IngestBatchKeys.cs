@@ -32,7 +32,7 @@ public sealed class IngestBatchKeys
 
     /// <summary>The script's KEYS: the fixed ones (<see cref="Schema.IngestKeys"/>), then these for dedup generation
     /// <paramref name="generation"/>, then <paramref name="extra"/> (owners the script asked for).</summary>
-    internal RedisKey[] Build(RedisKeys keys, long generation, IReadOnlyCollection<string> extra)
+    internal RedisKey[] Build(RedisKeys keys, long generation, IReadOnlyCollection<string> extra, string streamId = "")
     {
         var all = new RedisKey[Schema.IngestKeys.Count + (members.Count * 2) + (orders.Count * 2) + lasting.Count + (windowed.Count * 2) + extra.Count];
         all[Schema.IngestKeys.Meta - 1] = keys.Meta;
@@ -48,6 +48,7 @@ public sealed class IngestBatchKeys
         all[Schema.IngestKeys.Rejects - 1] = keys.Rejects;
         all[Schema.IngestKeys.Rejected - 1] = keys.Rejected;
         all[Schema.IngestKeys.InFlight - 1] = keys.InFlight;
+        all[Schema.IngestKeys.Stream - 1] = keys.IngestStream(streamId);
         var i = Schema.IngestKeys.Count;
         foreach (var member in members)
         {

@@ -44,6 +44,10 @@ public readonly record struct RedisKeys(string Tenant)
     /// <summary>Set of lead emails (lower-cased).</summary>
     public string Leads => Prefix + "leads";
 
+    /// <summary>String: the number of a ship stream's last batch applied (ingest.lua; expires an hour after it, streams
+    /// live at most ~33 min). Keeps a stream's batches in order while they are pipelined (IngestStream).</summary>
+    public string IngestStream(string streamId) => Prefix + "stream:" + streamId;
+
     /// <summary>Hash reason → count of rejected lines.</summary>
     public string Rejects => Prefix + "rejects";
 

@@ -168,11 +168,15 @@ public static class Schema
         public const int DedupPeriod = 3;
         /// <summary>The dedup generation the C# side computed the windowed bucket keys for.</summary>
         public const int DedupGeneration = 4;
-        public const int TraceParent = 5;
-        public const int RejectedMaxEntries = 6;
-        public const int RejectedMaxBytes = 7;
-        /// <summary>Number of KEYS before the batch's own keys (<see cref="IngestKeys"/>).</summary>
-        public const int FirstEntry = 8;
+        /// <summary>The stream's batch that must have been applied before this one ("" none: no check), see IngestStream.</summary>
+        public const int StreamAfter = 5;
+        /// <summary>This batch's number in its stream ("" none), kept in KEYS[KI.Stream] once applied.</summary>
+        public const int StreamSeq = 6;
+        public const int TraceParent = 7;
+        public const int RejectedMaxEntries = 8;
+        public const int RejectedMaxBytes = 9;
+        /// <summary>Where the entries start.</summary>
+        public const int FirstEntry = 10;
 
         // Offsets within an entry (from its kind).
         public const int Kind = 0;
@@ -211,6 +215,8 @@ public static class Schema
         public const string AnswerGeneration = "generation";
         /// <summary>{"rotate", g}: the tenant's dedup generation is g, older ones must be dropped first (ingest_rotate.lua).</summary>
         public const string AnswerRotate = "rotate";
+        /// <summary>{"wait"}: the stream's previous batch is not applied yet (it was asked for keys): call again once it is.</summary>
+        public const string AnswerWait = "wait";
     }
 
     /// <summary>Key name parts after the tenant's prefix "ks:{t}:" that scripts put together (Lua table <c>P</c>);
@@ -244,8 +250,10 @@ public static class Schema
         public const int Rejects = 11;
         public const int Rejected = 12;
         public const int InFlight = 13;
+        /// <summary>The stream's last applied batch number (RedisKeys.IngestStream).</summary>
+        public const int Stream = 14;
         /// <summary>How many fixed keys there are.</summary>
-        public const int Count = 13;
+        public const int Count = 14;
     }
 }
 

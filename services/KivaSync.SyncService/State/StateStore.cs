@@ -47,14 +47,18 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     /// call is sent before the first await, so calls made in order run in order; when the script asks for keys it found at
     /// run time (an email's owner) or another dedup generation it wrote nothing, and the call is made again with them.
     /// <paramref name="dedupWindowMs"/>: see docs/dedup.md.</summary>
-    public async Task<int[]> IngestAsync(string tenant, List<RedisValue> args, IngestBatchKeys batchKeys, long nowMs, long dedupWindowMs)
+    /// <param name="fence">The batch's place in its ship stream (null: no order to keep, e.g. a single call).</param>
+    public async Task<int[]> IngestAsync(string tenant, List<RedisValue> args, IngestBatchKeys batchKeys, long nowMs, long dedupWindowMs, IngestFence? fence = null)
     {
         var keys = new RedisKeys(tenant);
         var generation = nowMs / dedupWindowMs;
         var extra = new List<string>();
+        var after = fence?.After ?? 0;
         for (var attempt = 1; ; attempt++)
         {
-            var (callKeys, callArgs) = IngestCall(keys, args, batchKeys, nowMs, dedupWindowMs, generation, extra);
+            args[Schema.IngestArgs.StreamAfter - 1] = after > 0 ? after : "";
+            args[Schema.IngestArgs.StreamSeq - 1] = fence is null ? "" : fence.Seq;
+            var (callKeys, callArgs) = IngestCall(keys, args, batchKeys, nowMs, dedupWindowMs, generation, extra, fence?.StreamId ?? "");
             var answer = (RedisResult[])(await Db.RunAsync(RedisScripts.Ingest, callKeys, callArgs))!;
             if (answer.Length == 0 || answer[0].Resp2Type != ResultType.BulkString)
             {
@@ -77,6 +81,19 @@ public sealed class StateStore(IConnectionMultiplexer redis)
                 case Schema.IngestArgs.AnswerRotate:
                     await RotateDedupAsync(keys, (long)answer[1], generation);
                     break;
+                case Schema.IngestArgs.AnswerWait:
+                    try
+                    {
+                        await (fence?.Previous ?? Task.CompletedTask);
+                    }
+                    catch (Exception e)
+                    {
+                        throw new OperationCanceledException("an earlier batch of this stream failed", e);
+                    }
+
+                    // Its predecessor has ended: applied, so no check is needed any more.
+                    after = 0;
+                    break;
                 default:
                     throw new InvalidOperationException($"ingest.lua answered {(string?)answer[0]}");
             }
@@ -85,13 +102,19 @@ public sealed class StateStore(IConnectionMultiplexer redis)
 
     /// <summary>One ingest call's KEYS and ARGV (the ingest bench replays them as the service sends them).</summary>
     internal static (RedisKey[] Keys, RedisValue[] Args) IngestCall(
-        RedisKeys keys, List<RedisValue> args, IngestBatchKeys batchKeys, long nowMs, long dedupWindowMs, long generation, IReadOnlyCollection<string> extra)
+        RedisKeys keys, List<RedisValue> args, IngestBatchKeys batchKeys, long nowMs, long dedupWindowMs, long generation, IReadOnlyCollection<string> extra, string streamId = "")
     {
         args[Schema.IngestArgs.Prefix - 1] = keys.Prefix;
         args[Schema.IngestArgs.Now - 1] = nowMs;
         args[Schema.IngestArgs.DedupPeriod - 1] = dedupWindowMs;
         args[Schema.IngestArgs.DedupGeneration - 1] = generation;
-        return (batchKeys.Build(keys, generation, extra), args.ToArray());
+        if (args[Schema.IngestArgs.StreamSeq - 1].IsNull)
+        {
+            args[Schema.IngestArgs.StreamAfter - 1] = "";
+            args[Schema.IngestArgs.StreamSeq - 1] = "";
+        }
+
+        return (batchKeys.Build(keys, generation, extra, streamId), args.ToArray());
     }
 
     /// <summary>Moves the tenant's dedup generation from <paramref name="known"/> to <paramref name="generation"/>, dropping the

@@ -61,6 +61,13 @@ elseif known and known < gen then
   return {A.AnswerRotate, known}
 end
 
+-- The stream's order (IngestStream in C#): a batch is applied only after the stream's previous one for this tenant,
+-- which may have been asked for keys and be sent again; until then it writes nothing and answers {'wait'}.
+local seq = ARGV[A.StreamSeq]
+if seq ~= '' and ARGV[A.StreamAfter] ~= '' and redis.call('GET', KEYS[KI.Stream]) ~= ARGV[A.StreamAfter] then
+  return {A.AnswerWait}
+end
+
 -- The owners of the batch's emails, read before any write (see the top).
 local declared = {}
 for k = KI.Count + 1, #KEYS do declared[KEYS[k]] = true end
@@ -582,6 +589,8 @@ end
 for key in pairs(cache) do flush(key) end
 for member in pairs(evq) do flush_events(member) end
 if history then redis.call('HSET', meta, M.HistoryMs, now) end
+-- A stream lives at most ~33 min (its connection's maximum age): an hour outlives it.
+if seq ~= '' then redis.call('SET', KEYS[KI.Stream], seq, 'PX', 3600000) end
 if accepted > 0 then
   redis.call('HINCRBY', meta, M.Accepted, accepted)
   if batch_newest > newest then redis.call('HSET', meta, M.NewestTs, batch_newest) end
