@@ -126,7 +126,7 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
     /// method first awaits: a caller that calls it in batch order with its stream (and the previous batch's task)
     /// gets Redis to apply batches in that order, also when a script is called again.
     /// </summary>
-    public async Task<BatchAck> SubmitAsync(PreparedBatch prepared, CancellationToken ct, IngestStream? stream = null, Task? previous = null)
+    public async Task<BatchAck> SubmitAsync(PreparedBatch prepared, CancellationToken ct, IngestStream? stream = null)
     {
         using var _ = prepared;
         var activity = prepared.Activity;
@@ -145,7 +145,7 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
         for (var g = 0; g < calls.Length; g++)
         {
             var group = prepared.Groups[g];
-            calls[g] = store.IngestAsync(group.Tenant, group.Args, group.Keys, nowMs, windowMs, stream?.Next(group.Tenant, previous));
+            calls[g] = store.IngestAsync(group.Tenant, group.Args, group.Keys, nowMs, windowMs, stream?.Next(group.Tenant));
         }
 
         for (var g = 0; g < calls.Length; g++)

@@ -32,7 +32,6 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
         var writer = WriteAcksAsync(inOrder.Reader, responseStream, window, stop);
         var previousTurn = Task.FromResult(true);
         var stream = new IngestStream();
-        Task? previous = null;
         // At the connection's maximum age: stop reading, acknowledge what was read, end the call cleanly.
         var aged = connectionAge.AgeReached(context.GetHttpContext().Connection.Id);
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, aged);
@@ -53,10 +52,8 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
                 }
 
                 var turn = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-                var processing = ProcessAsync(batch, tenantAllowed, caller, tenant, previousTurn, turn, stream, previous, stop.Token);
-                inOrder.Writer.TryWrite(processing);
+                inOrder.Writer.TryWrite(ProcessAsync(batch, tenantAllowed, caller, tenant, previousTurn, turn, stream, stop.Token));
                 previousTurn = turn.Task;
-                previous = processing;
             }
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
@@ -77,7 +74,7 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
     /// fence keeps file order when ingest.lua asks to be called again for a batch (State/IngestStream).</summary>
     private async Task<BatchAck> ProcessAsync(
         EntryBatch batch, Func<string, bool> tenantAllowed, string? caller, string? tenant, Task<bool> previousTurn, TaskCompletionSource<bool> turn,
-        IngestStream stream, Task? previous, CancellationToken ct)
+        IngestStream stream, CancellationToken ct)
     {
         try
         {
@@ -88,7 +85,7 @@ public sealed class LogIngestService(IngestPipeline pipeline, IngestAdmission ad
                 throw new OperationCanceledException("an earlier batch of this stream failed");
             }
 
-            var ack = pipeline.SubmitAsync(prepared, ct, stream, previous);
+            var ack = pipeline.SubmitAsync(prepared, ct, stream);
             turn.TrySetResult(true);
             return await ack;
         }

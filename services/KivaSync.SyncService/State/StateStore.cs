@@ -51,15 +51,34 @@ public sealed class StateStore(IConnectionMultiplexer redis)
     public async Task<int[]> IngestAsync(string tenant, List<RedisValue> args, IngestBatchKeys batchKeys, long nowMs, long dedupWindowMs, IngestFence? fence = null)
     {
         var keys = new RedisKeys(tenant);
+        var applied = false;
+        try
+        {
+            var codes = await RunIngestAsync(keys, args, batchKeys, nowMs, dedupWindowMs, fence);
+            applied = true;
+            return codes;
+        }
+        finally
+        {
+            fence?.MarkEnded(applied);
+        }
+    }
+
+    private async Task<int[]> RunIngestAsync(RedisKeys keys, List<RedisValue> args, IngestBatchKeys batchKeys, long nowMs, long dedupWindowMs, IngestFence? fence)
+    {
+        var tenant = keys.Tenant;
         var generation = nowMs / dedupWindowMs;
         var extra = new List<string>();
-        var after = fence?.After ?? 0;
+        args[Schema.IngestArgs.StreamAfter - 1] = fence?.Previous is { } before ? before.Seq : "";
+        args[Schema.IngestArgs.StreamSeq - 1] = fence is null ? "" : fence.Seq;
         for (var attempt = 1; ; attempt++)
         {
-            args[Schema.IngestArgs.StreamAfter - 1] = after > 0 ? after : "";
-            args[Schema.IngestArgs.StreamSeq - 1] = fence is null ? "" : fence.Seq;
             var (callKeys, callArgs) = IngestCall(keys, args, batchKeys, nowMs, dedupWindowMs, generation, extra, fence?.StreamId ?? "");
-            var answer = (RedisResult[])(await Db.RunAsync(RedisScripts.Ingest, callKeys, callArgs))!;
+            // What the predecessor had sent before this attempt: a "wait" answer means none of those applied it.
+            var predecessorSent = fence?.Previous?.Sent ?? 0;
+            var call = Db.RunAsync(RedisScripts.Ingest, callKeys, callArgs);
+            fence?.MarkSent();
+            var answer = (RedisResult[])(await call)!;
             if (answer.Length == 0 || answer[0].Resp2Type != ResultType.BulkString)
             {
                 return Array.ConvertAll(answer, c => (int)c);
@@ -82,17 +101,14 @@ public sealed class StateStore(IConnectionMultiplexer redis)
                     await RotateDedupAsync(keys, (long)answer[1], generation);
                     break;
                 case Schema.IngestArgs.AnswerWait:
-                    try
+                    // Sent again right after the predecessor's next attempt, so Redis runs it after that one.
+                    if (fence?.Previous is not { } previous || !await previous.WaitForProgressAsync(predecessorSent))
                     {
-                        await (fence?.Previous ?? Task.CompletedTask);
-                    }
-                    catch (Exception e)
-                    {
-                        throw new OperationCanceledException("an earlier batch of this stream failed", e);
+                        throw new OperationCanceledException("an earlier batch of this stream failed");
                     }
 
-                    // Its predecessor has ended: applied, so no check is needed any more.
-                    after = 0;
+                    // Not an attempt of its own: it waits as long as its predecessor does, which ends applied or failed.
+                    attempt--;
                     break;
                 default:
                     throw new InvalidOperationException($"ingest.lua answered {(string?)answer[0]}");
