@@ -1,93 +1,75 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
+using KivaSync.Cli;
 
 namespace KivaSync.SampleLog;
 
-/// <summary>The command line: plain argument parsing, exit 2 on bad flags. Public so tests can run it in-process.</summary>
+/// <summary>The command line (System.CommandLine), exit 2 on bad flags. Public so tests can run it in-process.</summary>
 public static class SampleLogCommand
 {
-    private const string Usage = """
-        kivasync-samplelog — writes a realistic, deterministic Kiva system log (JSON Lines).
-
-        Usage: kivasync-samplelog [options]
-
-          --seed N          random seed (default 1); the same flags always give the same bytes
-          --tenant ID       tenant id, [a-z0-9][a-z0-9-]{0,62} (default greenleaf)
-          --customers N     customers signing up during the log (default 200)
-          --leads N         leads writing in via the contact form (default 60)
-          --weeks N         length of the log in weeks (default 30)
-          --start DATE      first day, YYYY-MM-DD or RFC 3339 (default 2024-01-01)
-          --bad-rate R      bad lines per valid line, 0..0.5 (default 0.01)
-          --noise-rate R    share of level/msg noise lines, 0..0.9 (default 0.05)
-          --too-long        add one line over 262,144 bytes
-          --no-tenant-key   leave the "tenant" key out of every line
-          --fraction F      write only the first F of the lines (an archive), 0 < F <= 1
-          --gzip            gzip the output (needs --out)
-          --out FILE        output file (default: stdout)
-          -h, --help        show this help
-
-        A one-line summary goes to stderr.
-        """;
+    private const string Name = "kivasync-samplelog";
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var o = new SampleLogOptions();
-        string? outPath = null;
-        var fraction = 1.0;
-        var gzip = false;
-        try
+        var defaults = new SampleLogOptions();
+        var seed = Value("--seed", "N", "random seed (default 1); the same flags always give the same bytes", ParseInt);
+        var tenant = Value("--tenant", "ID", "tenant id, [a-z0-9][a-z0-9-]{0,62} (default greenleaf)", r => r.Tokens[0].Value);
+        var customers = Value("--customers", "N", "customers signing up during the log (default 200)", ParseInt);
+        var leads = Value("--leads", "N", "leads writing in via the contact form (default 60)", ParseInt);
+        var weeks = Value("--weeks", "N", "length of the log in weeks (default 30)", ParseInt);
+        var start = Value("--start", "DATE", "first day, YYYY-MM-DD or RFC 3339 (default 2024-01-01)", ParseStart);
+        var badRate = Value("--bad-rate", "R", "bad lines per valid line, 0..0.5 (default 0.01)", ParseDouble);
+        var noiseRate = Value("--noise-rate", "R", "share of level/msg noise lines, 0..0.9 (default 0.05)", ParseDouble);
+        var tooLong = Flag("--too-long", "add one line over 262,144 bytes");
+        var noTenantKey = Flag("--no-tenant-key", "leave the \"tenant\" key out of every line");
+        var fraction = Value("--fraction", "F", "write only the first F of the lines (an archive), 0 < F <= 1", ParseDouble);
+        var gzip = Flag("--gzip", "gzip the output (needs --out)");
+        var outPath = Value("--out", "FILE", "output file (default: stdout)", r => r.Tokens[0].Value);
+        var root = new RootCommand($"{Name} — writes a realistic, deterministic Kiva system log (JSON Lines). A one-line summary goes to stderr.")
         {
-            for (var i = 0; i < args.Length; i++)
+            seed, tenant, customers, leads, weeks, start, badRate, noiseRate, tooLong, noTenantKey, fraction, gzip, outPath,
+        };
+        CommandLineConventions.Apply(root, typeof(SampleLogCommand).Assembly);
+        root.SetAction(result =>
+        {
+            var o = new SampleLogOptions
             {
-                var arg = args[i];
-                switch (arg)
-                {
-                    case "-h" or "--help":
-                        stdout.Write(Usage);
-                        return 0;
-                    case "--seed":
-                        o = o with { Seed = ParseInt(arg, Next(args, ref i)) };
-                        break;
-                    case "--tenant":
-                        o = o with { Tenant = Next(args, ref i) };
-                        break;
-                    case "--customers":
-                        o = o with { Customers = ParseInt(arg, Next(args, ref i)) };
-                        break;
-                    case "--leads":
-                        o = o with { Leads = ParseInt(arg, Next(args, ref i)) };
-                        break;
-                    case "--weeks":
-                        o = o with { Weeks = ParseInt(arg, Next(args, ref i)) };
-                        break;
-                    case "--start":
-                        o = o with { Start = ParseStart(Next(args, ref i)) };
-                        break;
-                    case "--bad-rate":
-                        o = o with { BadLineRate = ParseDouble(arg, Next(args, ref i)) };
-                        break;
-                    case "--noise-rate":
-                        o = o with { NoiseRate = ParseDouble(arg, Next(args, ref i)) };
-                        break;
-                    case "--too-long":
-                        o = o with { IncludeTooLongLine = true };
-                        break;
-                    case "--no-tenant-key":
-                        o = o with { WriteTenantKey = false };
-                        break;
-                    case "--fraction":
-                        fraction = ParseDouble(arg, Next(args, ref i));
-                        break;
-                    case "--gzip":
-                        gzip = true;
-                        break;
-                    case "--out":
-                        outPath = Next(args, ref i);
-                        break;
-                    default:
-                        throw new UsageException($"unknown option \"{arg}\"");
-                }
+                Seed = result.GetResult(seed) is null ? defaults.Seed : result.GetValue(seed),
+                Tenant = result.GetValue(tenant) ?? defaults.Tenant,
+                Customers = result.GetResult(customers) is null ? defaults.Customers : result.GetValue(customers),
+                Leads = result.GetResult(leads) is null ? defaults.Leads : result.GetValue(leads),
+                Weeks = result.GetResult(weeks) is null ? defaults.Weeks : result.GetValue(weeks),
+                Start = result.GetResult(start) is null ? defaults.Start : result.GetValue(start),
+                BadLineRate = result.GetResult(badRate) is null ? defaults.BadLineRate : result.GetValue(badRate),
+                NoiseRate = result.GetResult(noiseRate) is null ? defaults.NoiseRate : result.GetValue(noiseRate),
+                IncludeTooLongLine = result.GetValue(tooLong),
+                WriteTenantKey = !result.GetValue(noTenantKey),
+            };
+            return Generate(o, result.GetResult(fraction) is null ? 1.0 : result.GetValue(fraction), result.GetValue(gzip), result.GetValue(outPath), stderr);
+        });
+
+        var parsed = root.Parse(args, CommandLineConventions.Parser);
+        if (parsed.Action is not { ClearsParseErrors: true } && CommandLineConventions.FirstError(parsed) is { } problem)
+        {
+            stderr.WriteLine($"{Name}: {problem}");
+            if (parsed.UnmatchedTokens is [var unknown, ..] && unknown.StartsWith('-')
+                && CommandLineConventions.TypoHint(root.Parse([unknown], CommandLineConventions.Parser)) is { Length: > 0 } hint)
+            {
+                stderr.WriteLine(hint);
             }
 
+            stderr.WriteLine($"Try '{Name} --help'.");
+            return 2;
+        }
+
+        return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+    }
+
+    private static int Generate(SampleLogOptions o, double fraction, bool gzip, string? outPath, TextWriter stderr)
+    {
+        try
+        {
             o.Validate();
             if (fraction is <= 0 or > 1 || double.IsNaN(fraction))
             {
@@ -102,8 +84,8 @@ public static class SampleLogCommand
         catch (Exception ex) when (ex is UsageException or ArgumentException)
         {
             var message = ex is ArgumentException { ParamName: not null } ae ? ae.Message[..ae.Message.IndexOf(" (Parameter", StringComparison.Ordinal)] : ex.Message;
-            stderr.WriteLine($"kivasync-samplelog: {message}");
-            stderr.WriteLine("Try 'kivasync-samplelog --help'.");
+            stderr.WriteLine($"{Name}: {message}");
+            stderr.WriteLine($"Try '{Name} --help'.");
             return 2;
         }
 
@@ -118,32 +100,53 @@ public static class SampleLogCommand
             summary = SampleLogGenerator.Write(outPath, o, fraction, gzip);
         }
 
-        stderr.WriteLine($"kivasync-samplelog: {summary}");
+        stderr.WriteLine($"{Name}: {summary}");
         return 0;
     }
 
-    private static string Next(string[] args, ref int i)
+    private static Option<T> Value<T>(string name, string value, string help, Func<ArgumentResult, T> parse) => new(name)
     {
-        if (i + 1 >= args.Length)
+        HelpName = value,
+        Description = help,
+        CustomParser = r => Checked(r, parse),
+    };
+
+    private static Option<bool> Flag(string name, string help) => new(name) { Description = help, Arity = ArgumentArity.Zero };
+
+    /// <summary>Runs a value parser; its <see cref="UsageException"/> becomes a parse error naming the option.</summary>
+    private static T Checked<T>(ArgumentResult r, Func<ArgumentResult, T> parse)
+    {
+        if (r.Tokens.Count != 1)
         {
-            throw new UsageException($"{args[i]} needs a value");
+            return default!; // missing or repeated: System.CommandLine reports the arity
         }
 
-        return args[++i];
+        try
+        {
+            return parse(r);
+        }
+        catch (UsageException e)
+        {
+            r.AddError(e.Message);
+            return default!;
+        }
     }
 
-    private static int ParseInt(string flag, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+    private static string OptionName(ArgumentResult r) => r.Parent is OptionResult o ? o.Option.Name : "the option";
+
+    private static int ParseInt(ArgumentResult r) =>
+        int.TryParse(r.Tokens[0].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
             ? n
-            : throw new UsageException($"{flag} needs a whole number, not \"{value}\"");
+            : throw new UsageException($"{OptionName(r)} needs a whole number, not \"{r.Tokens[0].Value}\"");
 
-    private static double ParseDouble(string flag, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && double.IsFinite(x)
+    private static double ParseDouble(ArgumentResult r) =>
+        double.TryParse(r.Tokens[0].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && double.IsFinite(x)
             ? x
-            : throw new UsageException($"{flag} needs a number, not \"{value}\"");
+            : throw new UsageException($"{OptionName(r)} needs a number, not \"{r.Tokens[0].Value}\"");
 
-    private static DateTimeOffset ParseStart(string value)
+    private static DateTimeOffset ParseStart(ArgumentResult r)
     {
+        var value = r.Tokens[0].Value;
         if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
             return new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
