@@ -74,7 +74,7 @@ public static class CliApp
     /// <summary>Runs the command line; returns the process exit code.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, IReadOnlyDictionary<string, string?> environment, CancellationToken ct = default)
     {
-        if (args.Count == 0 || args is ["help"])
+        if (args.Count == 0 || args[0] == "help")
         {
             await console.Out.WriteAsync(MainHelp());
             return ExitCodes.Ok;
