@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Net.Sockets;
+using KivaSync.Testing;
+using KivaSync.Testing.Redis;
 
 namespace KivaSync.Deploy.Tests;
 
@@ -33,8 +36,77 @@ public sealed class ServiceStartupTests
         Assert.DoesNotContain(SecretKey, stdout + stderr, StringComparison.Ordinal);
     }
 
-    /// <summary>Runs services/KivaSync.SyncService's build output (same configuration as these tests) until it exits.</summary>
+    [Fact]
+    public async Task Start_ValidConfiguration_ListensUntilStopped()
+    {
+        // A real Redis: the service checks its state marker there before it serves.
+        await using var redis = await RedisServerProcess.StartAsync();
+        var port = FreePort.Next();
+        using var process = Process.Start(ServiceStartInfo(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "",
+            ["KivaSync__Redis"] = redis.ConnectionString,
+            ["KivaSync__Tenants__acme__ApiUrl"] = "https://acme.api-us1.com",
+            ["KivaSync__Tenants__acme__ApiKey"] = SecretKey,
+        })) ?? throw new InvalidOperationException("dotnet did not start");
+        var stderr = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            // The configuration check passes the valid configuration on: the host starts and Kestrel accepts connections.
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (!await AcceptsAsync(port))
+            {
+                Assert.False(process.HasExited, $"the service exited with {(process.HasExited ? process.ExitCode : 0)}: {(process.HasExited ? await stderr : "")}");
+                Assert.True(DateTime.UtcNow < deadline, "the service did not listen within 90 s");
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<bool> AcceptsAsync(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync("127.0.0.1", port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Runs the service until it exits.</summary>
     private static async Task<(int Code, string Stdout, string Stderr)> RunServiceAsync(Dictionary<string, string> environment)
+    {
+        using var process = Process.Start(ServiceStartInfo(environment)) ?? throw new InvalidOperationException("dotnet did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        // A bound, not a wait: the process is expected to exit by itself within a second or two.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("the service did not exit within 90 s: it started despite an invalid configuration");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>services/KivaSync.SyncService's build output (same configuration as these tests), as a process.</summary>
+    private static ProcessStartInfo ServiceStartInfo(Dictionary<string, string> environment)
     {
         var configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
         var dll = Repo.PathOf($"services/KivaSync.SyncService/bin/{configuration}/net10.0/KivaSync.SyncService.dll");
@@ -51,21 +123,6 @@ public sealed class ServiceStartupTests
             info.Environment[key] = value;
         }
 
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        // A bound, not a wait: the process is expected to exit by itself within a second or two.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("the service did not exit within 90 s: it started despite an invalid configuration");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+        return info;
     }
 }
