@@ -1,8 +1,8 @@
+using System.CommandLine;
 using System.Text.Json;
 using Google.Rpc;
 using Grpc.Core;
 using Grpc.Net.Client;
-using System.CommandLine;
 using KivaSync.Contracts.V1;
 
 namespace KivaSync.Cli;
@@ -288,6 +288,7 @@ public static class CliApp
 
         text.AppendLine();
         AppendOptions(text, "Common options:", CommonOptions);
+        text.AppendLine($"  {"--version",-24}print the version of kivasync");
         text.AppendLine();
         text.Append(ExitCodes.HelpText);
         text.AppendLine();

@@ -17,6 +17,7 @@ public sealed class CliCommandLineTests
         var version = typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
         Assert.Equal(version, result.Out.Trim());
         Assert.Equal("", result.Err);
+        Assert.Contains("--version", (await CliRun.RunAsync(NoService, "--help")).Out, StringComparison.Ordinal);
     }
 
     [Theory]
