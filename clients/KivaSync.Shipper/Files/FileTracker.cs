@@ -170,11 +170,8 @@ internal sealed class FileTracker(ShipperOptions options, CheckpointStore checkp
         string? archiveKey = null;
         if (archive)
         {
-            if (fileSystem.Stat(path) is not { } info)
-            {
-                return;
-            }
-
+            // Gone since the listing: reported like any read failure, looked at again next time.
+            var info = fileSystem.Stat(path) ?? throw new FileNotFoundException($"{path} is gone", path);
             archiveKey = string.Create(CultureInfo.InvariantCulture, $"{path}|{info.Length}|{info.LastWriteUtc.UtcTicks}");
             // A truncated gzip reads as a clean end of stream: wait until the archive is no longer being written,
             // or a half-written one would be taken as complete.

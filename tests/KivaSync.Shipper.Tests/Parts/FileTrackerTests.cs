@@ -99,7 +99,10 @@ public sealed class FileTrackerTests : IDisposable
             gzip.Write(System.Text.Encoding.UTF8.GetBytes(Lines(0, 5)));
         }
 
-        _time.SetUtcNow(new DateTimeOffset(File.GetLastWriteTimeUtc(archive), TimeSpan.Zero));
+        // Written "now" on the fake clock (the file system's own clock is coarser than the fake one's start).
+        var written = _time.GetUtcNow().AddMinutes(1);
+        File.SetLastWriteTimeUtc(archive, written.UtcDateTime);
+        _time.SetUtcNow(written);
         using var tracker = Tracker(_dir.File("system.log*"));
 
         tracker.Discover();
