@@ -351,7 +351,7 @@ internal static class Breakdown
         var path = LogFile.Ensure(settings.Dir, settings.Mib);
         var mib = new FileInfo(path).Length / 1048576.0;
         Console.WriteLine($"(c) CPU breakdown on one thread, {settings.Mib} MiB (MiB per CPU-second; no network)");
-        using var metrics = new ShipperMetrics(null, () => 0, () => []);
+        using var metrics = new ShipperMetrics();
         var limits = new BatchLimits(2000, 1024 * 1024, TimeSpan.Zero);
         foreach (var parse in new[] { false, true })
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Google.Rpc;
 using Grpc.Core;
@@ -47,7 +48,8 @@ public sealed class CommandContext(ParsedArgs args, CliConsole console, SyncApi.
 /// <param name="Description">A paragraph of help.</param>
 /// <param name="Options">Options besides the common ones.</param>
 /// <param name="Run">Runs it and returns the exit code.</param>
-public sealed record Command(string Name, string Summary, string Usage, string Description, IReadOnlyList<OptionSpec> Options, Func<CommandContext, Task<int>> Run);
+/// <param name="Files">Name of its file arguments in help ("FILE"); null when it takes none.</param>
+public sealed record Command(string Name, string Summary, string Usage, string Description, IReadOnlyList<OptionSpec> Options, Func<CommandContext, Task<int>> Run, string? Files = null);
 
 /// <summary>The kivasync command line: parses, dispatches, and turns gRPC errors into messages and exit codes.</summary>
 public static class CliApp
@@ -72,35 +74,31 @@ public static class CliApp
     /// <summary>Runs the command line; returns the process exit code.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, IReadOnlyDictionary<string, string?> environment, CancellationToken ct = default)
     {
-        var (command, rest) = Find(args);
-        if (command is null)
+        if (args.Count == 0 || args[0] == "help")
         {
-            if (args.Count == 0 || args[0] is "--help" or "-h" or "help")
-            {
-                await console.Out.WriteAsync(MainHelp());
-                return ExitCodes.Ok;
-            }
-
-            await console.Error.WriteLineAsync($"kivasync: unknown command \"{string.Join(' ', args.Take(2))}\"; run \"kivasync --help\" for the list");
-            return ExitCodes.Usage;
-        }
-
-        ParsedArgs parsed;
-        try
-        {
-            parsed = ParsedArgs.Parse(rest, [.. command.Options, .. CommonOptions]);
-        }
-        catch (UsageException e)
-        {
-            return await UsageErrorAsync(console, command, e.Message, rest.Contains("--json"));
-        }
-
-        if (parsed.Help)
-        {
-            await console.Out.WriteAsync(CommandHelp(command));
+            await console.Out.WriteAsync(MainHelp());
             return ExitCodes.Ok;
         }
 
+        var tree = new CliTree((command, parsed, token) => RunCommandAsync(command, parsed, console, environment, token));
+        var result = tree.Root.Parse(args, CommandLineConventions.Parser);
+        if (CliSyntax.Problem(result, args) is { } problem && result.Action is not { ClearsParseErrors: true })
+        {
+            return await ParseProblemAsync(tree, result, problem, args, console);
+        }
+
+        // The command's action, --help, --version or the [suggest] directive; Ctrl+C stays with the caller's token.
+        return await result.InvokeAsync(new InvocationConfiguration
+        {
+            Output = console.Out,
+            Error = console.Error,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null,
+        }, ct);
+    }
+
+    private static async Task<int> RunCommandAsync(Command command, ParsedArgs parsed, CliConsole console, IReadOnlyDictionary<string, string?> environment, CancellationToken ct)
+    {
         var serviceText = parsed.Get("service") ?? Environment(environment, ServiceVariable) ?? DefaultService;
         if (!Uri.TryCreate(serviceText, UriKind.Absolute, out var service) || service.Scheme is not ("http" or "https"))
         {
@@ -139,6 +137,33 @@ public static class CliApp
         {
             return await FailAsync(context, ExitCodes.Usage, "IO_ERROR", e.Message, null);
         }
+    }
+
+    /// <summary>A command line that does not parse: what is wrong, System.CommandLine's "did you mean", exit 2.</summary>
+    private static async Task<int> ParseProblemAsync(CliTree tree, ParseResult result, string problem, IReadOnlyList<string> args, CliConsole console)
+    {
+        var parsedCommand = result.CommandResult.Command;
+        var path = tree.PathOf(parsedCommand);
+        var unknown = (result.UnmatchedTokens.Count > 0 ? result.UnmatchedTokens[0] : null) ?? CliSyntax.UnknownOptionInFiles(result);
+        // Suggest for a mistyped command or option only: a stray value would be "matched" to any short name.
+        var hint = unknown is not null && (unknown.StartsWith('-') || tree.LeafOf(parsedCommand) is null)
+            ? CommandLineConventions.TypoHint(new CliTree((_, _, _) => Task.FromResult(0), withFiles: false).Root.Parse([.. path, unknown], CommandLineConventions.Parser))
+            : "";
+        if (tree.LeafOf(parsedCommand) is { } command)
+        {
+            return await UsageErrorAsync(console, command, problem, args.Contains("--json"), hint);
+        }
+
+        var words = string.Join(' ', path);
+        await console.Error.WriteLineAsync(unknown is null
+            ? $"kivasync {words}: name a command: {string.Join(", ", parsedCommand.Subcommands.Select(c => c.Name))}; run \"kivasync {words} --help\" for what they do"
+            : $"kivasync: unknown command \"{string.Join(' ', args.Take(path.Count == 0 ? 2 : path.Count + 1))}\"; run \"kivasync {(path.Count > 0 ? words + " " : "")}--help\" for the list");
+        if (hint.Length > 0)
+        {
+            await console.Error.WriteLineAsync(hint);
+        }
+
+        return ExitCodes.Usage;
     }
 
     /// <summary>The text of a failed call: the status's message, what the details add (field, retry delay), and what to do.</summary>
@@ -187,7 +212,7 @@ public static class CliApp
         return exitCode;
     }
 
-    private static async Task<int> UsageErrorAsync(CliConsole console, Command command, string message, bool json)
+    private static async Task<int> UsageErrorAsync(CliConsole console, Command command, string message, bool json, string hint = "")
     {
         if (json)
         {
@@ -196,6 +221,11 @@ public static class CliApp
         else
         {
             await console.Error.WriteLineAsync($"kivasync {command.Name}: {message}");
+            if (hint.Length > 0)
+            {
+                await console.Error.WriteLineAsync(hint);
+            }
+
             await console.Error.WriteLineAsync($"usage: kivasync {command.Usage}   (kivasync {command.Name} --help)");
         }
 
@@ -239,22 +269,6 @@ public static class CliApp
         _ => code.ToString().ToUpperInvariant(),
     };
 
-    private static (Command? Command, string[] Remaining) Find(IReadOnlyList<string> args)
-    {
-        // Two-word commands ("dead-letters list") first.
-        if (args.Count >= 2 && Commands.All.FirstOrDefault(c => c.Name == args[0] + " " + args[1]) is { } two)
-        {
-            return (two, args.Skip(2).ToArray());
-        }
-
-        if (args.Count >= 1 && Commands.All.FirstOrDefault(c => c.Name == args[0]) is { } one)
-        {
-            return (one, args.Skip(1).ToArray());
-        }
-
-        return (null, []);
-    }
-
     private static string? Environment(IReadOnlyDictionary<string, string?> environment, string name) =>
         environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;
 
@@ -274,6 +288,7 @@ public static class CliApp
 
         text.AppendLine();
         AppendOptions(text, "Common options:", CommonOptions);
+        text.AppendLine($"  {"--version",-24}print the version of kivasync");
         text.AppendLine();
         text.Append(ExitCodes.HelpText);
         text.AppendLine();
@@ -291,6 +306,24 @@ public static class CliApp
         AppendOptions(text, "Options:", command.Options);
         text.AppendLine();
         AppendOptions(text, "Common options:", CommonOptions);
+        text.AppendLine();
+        text.Append(ExitCodes.HelpText);
+        text.AppendLine();
+        return text.ToString();
+    }
+
+    /// <summary>The help of a word that groups commands ("dead-letters"): its commands.</summary>
+    public static string GroupHelp(string group)
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine($"Usage: kivasync {group} COMMAND [options]   (kivasync {group} COMMAND --help for its options)");
+        text.AppendLine();
+        text.AppendLine("Commands:");
+        foreach (var c in Commands.All.Where(c => c.Name.StartsWith(group + " ", StringComparison.Ordinal)))
+        {
+            text.AppendLine($"  {c.Name,-20}{c.Summary}");
+        }
+
         text.AppendLine();
         text.Append(ExitCodes.HelpText);
         text.AppendLine();

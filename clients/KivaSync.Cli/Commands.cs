@@ -24,7 +24,7 @@ public static partial class Commands
             "them without touching the tenant's state or calling AC, and prints the report: AC requests by kind, events by\n" +
             "name, orders, rejected lines (with file and line), unknown events, email conflicts and the estimated backfill\n" +
             "time at the tenant's rate limit, with and without historical events. \"-\" reads standard input.",
-            [TenantOption], TestSyncAsync),
+            [TenantOption], TestSyncAsync, Files: "FILE"),
         new("status", "a tenant's sync (mode, backfill progress, lag, queues, rejects) or one customer's",
             "status --tenant T [--customer ID | --email E] [--watch [--interval S]]",
             "Without --customer/--email: the tenant's mode (backfill or live), backfill progress and time to catch up, lag,\n" +
@@ -55,7 +55,7 @@ public static partial class Commands
             "row; columns email (required), first_name, last_name, phone (optional, others ignored); fields may be quoted\n" +
             "(\"Lee, Jr.\", \"\" for a quote). Rows without a valid email, with the wrong number of fields or repeating an\n" +
             "email are reported with their line numbers and not sent.",
-            [TenantOption, new("list", "NAME", "the AC list to import into (required)")], ImportContactsAsync),
+            [TenantOption, new("list", "NAME", "the AC list to import into (required)")], ImportContactsAsync, Files: "FILE.csv"),
         new("state acknowledge", "after Redis lost a tenant's state and its log was re-shipped: resume ingest and sync",
             "state acknowledge --tenant T",
             "When Redis lost the tenant's state (status shows STATE LOST, readiness fails), the service stops taking the\n" +

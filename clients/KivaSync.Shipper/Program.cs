@@ -1,4 +1,3 @@
 using KivaSync.Shipper;
-using Microsoft.Extensions.Hosting;
 
-await ShipperHost.CreateBuilder(args).Build().RunAsync();
+return await ShipperCommandLine.RunAsync(args);

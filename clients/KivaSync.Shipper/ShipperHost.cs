@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -29,11 +28,9 @@ public static class ShipperHost
     {
         builder.Services.AddOptions<ShipperOptions>().Bind(builder.Configuration.GetSection(ShipperOptions.SectionName)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ShipperOptions>, ShipperOptionsValidator>();
-        builder.Services.AddSingleton(sp => new ShipperRunner(
-            sp.GetRequiredService<IOptions<ShipperOptions>>().Value,
-            sp.GetRequiredService<ILoggerFactory>(),
-            TimeProvider.System,
-            sp.GetService<IMeterFactory>()));
+        // The parts take the options themselves: reading Value runs the validator, so no part sees a bad configuration.
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<ShipperOptions>>().Value);
+        builder.Services.AddShipperParts();
         builder.Services.AddHostedService<ShipperWorker>();
         builder.Services.AddHostedService<HealthServer>();
         // The host must give the drain its full grace period before it gives up on stopping.

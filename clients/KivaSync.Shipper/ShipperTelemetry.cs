@@ -43,12 +43,13 @@ public static class ShipperTelemetry
     public static readonly ActivitySource ActivitySource = new(Name);
 }
 
-/// <summary>The shipper's instruments; one set per runner.</summary>
+/// <summary>The shipper's instruments on its one Meter; one set per runner.</summary>
 internal sealed class ShipperMetrics : IDisposable
 {
     private readonly Meter _meter;
+    private int _observed;
 
-    public ShipperMetrics(IMeterFactory? factory, Func<int> inFlight, Func<IEnumerable<Measurement<long>>> lag)
+    public ShipperMetrics(IMeterFactory? factory = null)
     {
         _meter = factory?.Create(ShipperTelemetry.Name) ?? new Meter(ShipperTelemetry.Name);
         LinesRead = _meter.CreateCounter<long>(ShipperTelemetry.LinesRead, "{line}", "Lines read from files");
@@ -58,8 +59,6 @@ internal sealed class ShipperMetrics : IDisposable
         DeadLettered = _meter.CreateCounter<long>(ShipperTelemetry.DeadLettered, "{line}", "Lines rejected by the service");
         LinesTooLong = _meter.CreateCounter<long>(ShipperTelemetry.LinesTooLong, "{line}", "Over-long lines skipped");
         LinesRepaired = _meter.CreateCounter<long>(ShipperTelemetry.LinesRepaired, "{line}", "Lines with invalid UTF-8 replaced");
-        _meter.CreateObservableGauge(ShipperTelemetry.BatchesInFlight, inFlight, "{batch}", "Batches not yet acknowledged");
-        _meter.CreateObservableGauge(ShipperTelemetry.LagBytes, lag, "By", "Bytes of each file not yet acknowledged");
     }
 
     public Counter<long> LinesRead { get; }
@@ -69,6 +68,18 @@ internal sealed class ShipperMetrics : IDisposable
     public Counter<long> DeadLettered { get; }
     public Counter<long> LinesTooLong { get; }
     public Counter<long> LinesRepaired { get; }
+
+    /// <summary>The gauges read the runner's state when observed; registered once, by the runner.</summary>
+    public void ObserveGauges(Func<int> inFlight, Func<IEnumerable<Measurement<long>>> lag)
+    {
+        if (Interlocked.Exchange(ref _observed, 1) == 1)
+        {
+            throw new InvalidOperationException("The gauges are already observed.");
+        }
+
+        _meter.CreateObservableGauge(ShipperTelemetry.BatchesInFlight, inFlight, "{batch}", "Batches not yet acknowledged");
+        _meter.CreateObservableGauge(ShipperTelemetry.LagBytes, lag, "By", "Bytes of each file not yet acknowledged");
+    }
 
     public void Dispose() => _meter.Dispose();
 }

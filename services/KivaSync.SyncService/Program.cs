@@ -1,4 +1,3 @@
 using KivaSync.SyncService.Hosting;
 
-var app = SyncServer.Create(args);
-app.Run();
+return SyncServer.Run(args);

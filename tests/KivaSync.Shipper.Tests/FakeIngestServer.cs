@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.Channels;
 using Grpc.Core;
+using KivaSync.Contracts;
 using KivaSync.Contracts.V1;
 using KivaSync.SystemLog;
 using Microsoft.AspNetCore.Builder;
@@ -11,7 +12,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using ContractReason = KivaSync.Contracts.V1.RejectReason;
 
 namespace KivaSync.Shipper.Tests;
 
@@ -195,7 +195,7 @@ public sealed class FakeLogIngest : LogIngest.LogIngestBase
         {
             if (line.Raw.IsEmpty)
             {
-                ack.Rejections.Add(new LineRejection { Offset = line.Offset, Reason = ContractReason.TooLong, Detail = $"line is {line.Length} bytes" });
+                ack.Rejections.Add(new LineRejection { Offset = line.Offset, Reason = Contracts.V1.RejectReason.TooLong, Detail = $"line is {line.Length} bytes" });
                 continue;
             }
 
@@ -207,7 +207,7 @@ public sealed class FakeLogIngest : LogIngest.LogIngestBase
             }
             else
             {
-                ack.Rejections.Add(new LineRejection { Offset = line.Offset, Reason = (ContractReason)(int)outcome.Reason, Detail = outcome.Detail ?? "" });
+                ack.Rejections.Add(new LineRejection { Offset = line.Offset, Reason = outcome.Reason.ToWire(), Detail = outcome.Detail ?? "" });
             }
         }
 

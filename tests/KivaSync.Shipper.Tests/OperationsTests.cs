@@ -42,7 +42,7 @@ public sealed class OperationsTests : IDisposable
         var options = new ShipperOptions { ReconnectMinDelay = TimeSpan.FromMilliseconds(100), ReconnectMaxDelay = TimeSpan.FromSeconds(2) };
         var failure = new RpcException(new Status(StatusCode.ResourceExhausted, "busy"), new Metadata { { "retry-after-ms", "5000" } });
 
-        var delay = ShipperRunner.ReconnectDelay(options, 1, failure, new Random(7));
+        var delay = ReconnectPolicy.Delay(options, 1, failure, new Random(7));
 
         Assert.InRange(delay.TotalMilliseconds, 5000, 5500);
     }
@@ -57,7 +57,7 @@ public sealed class OperationsTests : IDisposable
         var failure = new RpcException(new Status(StatusCode.Unavailable, "down"));
         var random = new Random(11);
 
-        var delays = Enumerable.Range(0, 50).Select(_ => ShipperRunner.ReconnectDelay(options, attempt, failure, random).TotalMilliseconds).ToList();
+        var delays = Enumerable.Range(0, 50).Select(_ => ReconnectPolicy.Delay(options, attempt, failure, random).TotalMilliseconds).ToList();
 
         Assert.All(delays, d => Assert.InRange(d, atLeast, atMost));
         Assert.True(delays.Distinct().Count() > 1, "jitter spreads the delays");
@@ -69,7 +69,7 @@ public sealed class OperationsTests : IDisposable
         var options = new ShipperOptions { ReconnectMinDelay = TimeSpan.FromMilliseconds(100), ReconnectMaxDelay = TimeSpan.FromSeconds(2) };
         var failure = new RpcException(new Status(StatusCode.FailedPrecondition, "no such tenant"));
 
-        var delay = ShipperRunner.ReconnectDelay(options, 1, failure, new Random(3));
+        var delay = ReconnectPolicy.Delay(options, 1, failure, new Random(3));
 
         Assert.InRange(delay.TotalMilliseconds, 1000, 2000);
     }

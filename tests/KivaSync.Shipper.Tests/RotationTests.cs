@@ -102,13 +102,12 @@ public sealed class RotationTests : IDisposable
         var copy = _dir.File("system.log.1");
         Append(log, Lines(0, 50, "a"));
         WriterOnNextRead? original = null;
-        await using var runner = new ShipperRunner(Options(_dir, server.Url, _dir.File("system.log*")))
-        {
-            // The first handle of system.log (the file that gets copied and truncated) lets the test act as the writer.
-            OpenPlainFile = path => original is null && path == log
+        // The first handle of system.log (the file that gets copied and truncated) lets the test act as the writer.
+        await using var runner = new ShipperRunner(
+            Options(_dir, server.Url, _dir.File("system.log*")),
+            new OpeningFileSystem(path => original is null && path == log
                 ? original = new WriterOnNextRead(PlainFileSource.Open(path))
-                : PlainFileSource.Open(path),
-        };
+                : PlainFileSource.Open(path)));
         var oldFingerprint = await StartAndShipAsync(runner, log);
 
         // A slow scheduler: the shipper has checked the file's first bytes and is about to read at its offset when
@@ -447,6 +446,22 @@ public sealed class RotationTests : IDisposable
     /// A real file handle through which the test acts as the file's writer at one exact moment: just before the
     /// shipper's next read, after it has checked the file's identity.
     /// </summary>
+    /// <summary>The real file system, plain files opened by <paramref name="openPlain"/>.</summary>
+    private sealed class OpeningFileSystem(Func<string, IByteSource> openPlain) : IShipperFileSystem
+    {
+        private readonly PhysicalFileSystem _real = new();
+
+        public IReadOnlyList<string> Expand(string pattern) => _real.Expand(pattern);
+
+        public FileStat? Stat(string path) => _real.Stat(path);
+
+        public string? Fingerprint(string path, int bytes) => _real.Fingerprint(path, bytes);
+
+        public IByteSource OpenPlain(string path) => openPlain(path);
+
+        public IByteSource OpenArchive(string path) => _real.OpenArchive(path);
+    }
+
     private sealed class WriterOnNextRead(PlainFileSource inner) : IByteSource
     {
         private readonly TaskCompletionSource _acted = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -2,15 +2,45 @@ using System.Net;
 using KivaSync.ServiceDefaults;
 using KivaSync.SyncService.Ingest;
 using KivaSync.SyncService.Telemetry;
+using KivaSync.SyncService.Tenants;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 namespace KivaSync.SyncService.Hosting;
 
 /// <summary>Builds the sync service's web application: used by Program.cs, the demo and in-process tests alike.</summary>
 public static class SyncServer
 {
+    /// <summary>Exit code of a service that stopped at start because its configuration is invalid.</summary>
+    public const int InvalidConfigurationExitCode = 2;
+
+    /// <summary>
+    /// Runs the service until it stops (Program.cs). An invalid configuration is one line on standard error naming
+    /// the keys to fix, and exit code <see cref="InvalidConfigurationExitCode"/>: no host start, no stack trace.
+    /// </summary>
+    public static int Run(string[] args)
+    {
+        var app = Create(args);
+        try
+        {
+            // Checked before the host starts: a failure there is logged by the host as a stack trace, then rethrown.
+            _ = app.Services.GetRequiredService<IOptions<KivaSyncOptions>>().Value;
+        }
+        catch (Exception e) when (e is OptionsValidationException or InvalidOperationException)
+        {
+            // OptionsValidationException: the validators' messages (keys, never values); InvalidOperationException:
+            // a value the binder cannot convert ("Failed to convert configuration value at 'KivaSync:Sync:Concurrency' ...").
+            var reasons = e is OptionsValidationException validation ? string.Join("; ", validation.Failures) : e.Message;
+            Console.Error.WriteLine("kivasync-sync-service: invalid configuration: " + reasons.ReplaceLineEndings(" "));
+            return InvalidConfigurationExitCode;
+        }
+
+        app.Run();
+        return 0;
+    }
+
     /// <summary>Creates the application; <paramref name="configure"/> may add configuration or replace services (tests, demo).</summary>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {

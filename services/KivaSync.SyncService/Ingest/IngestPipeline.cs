@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Google.Protobuf;
+using KivaSync.Contracts;
 using KivaSync.Contracts.V1;
 using KivaSync.SyncService.Errors;
 using KivaSync.SyncService.Events;
@@ -10,7 +11,6 @@ using KivaSync.SyncService.Tenants;
 using KivaSync.SystemLog;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using ContractReason = KivaSync.Contracts.V1.RejectReason;
 using LogReason = KivaSync.SystemLog.RejectReason;
 
 namespace KivaSync.SyncService.Ingest;
@@ -174,7 +174,7 @@ public sealed class IngestPipeline(StateStore store, TenantRegistry tenants, Tim
                     ack.Accepted++;
                     break;
                 case 2:
-                    ack.Rejections.Add(new LineRejection { Offset = batch.Lines[i].Offset, Reason = (ContractReason)(int)reason, Detail = detail ?? "" });
+                    ack.Rejections.Add(new LineRejection { Offset = batch.Lines[i].Offset, Reason = reason.ToWire(), Detail = detail ?? "" });
                     telemetry.LinesRejected.Add(
                         1,
                         new KeyValuePair<string, object?>(SyncTelemetry.Tags.Tenant, group.Tenant),

@@ -75,7 +75,7 @@ public sealed class AbuseEnvironment : IAsyncDisposable
         serviceDll ??= Environment.GetEnvironmentVariable("KIVASYNC_ABUSE_SERVICE_DLL") is { Length: > 0 } configured
             ? configured
             : BuildOutput("services/KivaSync.SyncService", "KivaSync.SyncService.dll");
-        emulatorDll ??= BuildOutput("tests/KivaSync.AcEmulator", "KivaSync.AcEmulator.dll");
+        emulatorDll ??= BuildOutput("tools/KivaSync.AcEmulator", "KivaSync.AcEmulator.dll");
         var redis = await RedisServerProcess.StartAsync(ct: ct);
         var emulatorPort = FreePort.Next();
         var emulatorOutput = new List<string>();

@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Grpc.Net.Client;
+using KivaSync.Cli;
 using KivaSync.Contracts.V1;
 using KivaSync.SampleLog;
 using KivaSync.SyncService.State;
@@ -15,20 +17,12 @@ namespace KivaSync.Demo;
 /// </summary>
 public static class DemoCommand
 {
-    private const string Usage = """
-        kivasync demo: sync a generated sample log into ActiveCampaign, end to end.
+    private const string Name = "kivasync-demo";
 
-        usage: .ci/demo [--customers N] [--leads N] [--weeks N] [--seed N] [--tenant ID] [--rate R] [--work-dir DIR]
+    private const string Epilogue = """
+        Run it with: bash .ci/demo [options]
 
-          --customers N   customers in the sample log (default 100)
-          --leads N       leads in the sample log (default 30)
-          --weeks N       weeks of history (default 8; every week adds ~35 orders, each one AC request)
-          --seed N        generator seed (default 1)
-          --tenant ID     tenant id (default greenleaf)
-          --rate R        AC requests per second for the tenant (default 5, AC's limit)
-          --work-dir DIR  where the log and the shipper's checkpoint go (default a new temp dir)
-
-        environment:
+        Environment:
           REDIS_URL       use this Redis instead of starting a local redis-server
           AC_API_URL, AC_API_KEY (and AC_ACCOUNT_WEB_URL, AC_TRACKING_ACTID, AC_TRACKING_KEY)
                           sync into this real AC account instead of the emulator
@@ -37,43 +31,96 @@ public static class DemoCommand
     /// <summary>Runs the demo; returns the process exit code (0 ok, 1 failed, 2 bad arguments).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        // Small enough to finish in a few minutes at AC's real 5 requests/s: orders are one request each.
-        var options = new SampleLogOptions { Customers = 100, Leads = 30, Weeks = 8 };
-        var rate = 5.0;
-        string? workDir = null;
-        try
+        // Small enough to finish in a few minutes at AC's real 5 requests/s.
+        var defaults = new SampleLogOptions { Customers = 100, Leads = 30, Weeks = 8 };
+        var customers = Number<int>("--customers", "N", $"customers in the sample log (default {defaults.Customers})");
+        var leads = Number<int>("--leads", "N", $"leads in the sample log (default {defaults.Leads})");
+        var weeks = Number<int>("--weeks", "N", $"weeks of history (default {defaults.Weeks}; every week adds ~35 orders)");
+        var seed = Number<int>("--seed", "N", $"generator seed (default {defaults.Seed})");
+        var tenant = new Option<string>("--tenant") { HelpName = "ID", Description = $"tenant id (default {defaults.Tenant})" };
+        var rate = Number<double>("--rate", "R", "AC requests per second for the tenant (default 5, AC's limit)");
+        var workDir = new Option<string>("--work-dir") { HelpName = "DIR", Description = "where the log and the shipper's checkpoint go (default a new temp dir)" };
+        var root = new RootCommand($"{Name}: sync a generated sample log into ActiveCampaign, end to end.")
         {
-            for (var i = 0; i < args.Length; i++)
+            customers, leads, weeks, seed, tenant, rate, workDir,
+        };
+        CommandLineConventions.Apply(root, typeof(DemoCommand).Assembly, epilogue: Epilogue);
+        root.SetAction(async (result, _) =>
+        {
+            var options = defaults with
             {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-                switch (args[i])
+                Customers = result.GetResult(customers) is null ? defaults.Customers : result.GetValue(customers),
+                Leads = result.GetResult(leads) is null ? defaults.Leads : result.GetValue(leads),
+                Weeks = result.GetResult(weeks) is null ? defaults.Weeks : result.GetValue(weeks),
+                Seed = result.GetResult(seed) is null ? defaults.Seed : result.GetValue(seed),
+                Tenant = result.GetValue(tenant) ?? defaults.Tenant,
+            };
+            var requestsPerSecond = result.GetResult(rate) is null ? 5.0 : result.GetValue(rate);
+            try
+            {
+                options.Validate();
+                if (requestsPerSecond is <= 0 or > 1000 || double.IsNaN(requestsPerSecond))
                 {
-                    case "--help" or "-h":
-                        await stdout.WriteLineAsync(Usage);
-                        return 0;
-                    case "--customers": options = options with { Customers = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                    case "--leads": options = options with { Leads = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                    case "--weeks": options = options with { Weeks = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                    case "--seed": options = options with { Seed = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                    case "--tenant": options = options with { Tenant = Next() }; break;
-                    case "--rate": rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--work-dir": workDir = Next(); break;
-                    default: throw new ArgumentException($"unknown argument {args[i]}");
+                    throw new ArgumentException("--rate must be in (0, 1000]");
                 }
             }
-
-            options.Validate();
-            if (rate is <= 0 or > 1000)
+            catch (ArgumentException e)
             {
-                throw new ArgumentException("--rate must be in (0, 1000]");
+                return await UsageErrorAsync(stderr, e.ParamName is null ? e.Message : e.Message[..e.Message.IndexOf(" (Parameter", StringComparison.Ordinal)], "");
             }
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+
+            return await RunDemoAsync(options, requestsPerSecond, result.GetValue(workDir), stdout);
+        });
+
+        var parsed = root.Parse(args, CommandLineConventions.Parser);
+        if (parsed.Action is not { ClearsParseErrors: true } && CommandLineConventions.FirstError(parsed) is { } problem)
         {
-            await stderr.WriteLineAsync($"error: {e.Message}\n\n{Usage}");
-            return 2;
+            var hint = parsed.UnmatchedTokens is [var unknown, ..] && unknown.StartsWith('-')
+                ? CommandLineConventions.TypoHint(root.Parse([unknown], CommandLineConventions.Parser))
+                : "";
+            return await UsageErrorAsync(stderr, problem, hint);
         }
 
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+    }
+
+    private static async Task<int> UsageErrorAsync(TextWriter stderr, string problem, string hint)
+    {
+        await stderr.WriteLineAsync($"{Name}: {problem}");
+        if (hint.Length > 0)
+        {
+            await stderr.WriteLineAsync(hint);
+        }
+
+        await stderr.WriteLineAsync($"Try '{Name} --help' (bash .ci/demo --help).");
+        return 2;
+    }
+
+    /// <summary>A number option; a value that is not one is a parse error naming the option.</summary>
+    private static Option<T> Number<T>(string name, string value, string help)
+        where T : struct, IParsable<T> => new(name)
+    {
+        HelpName = value,
+        Description = help,
+        CustomParser = r =>
+        {
+            if (r.Tokens.Count != 1)
+            {
+                return default; // missing or repeated: System.CommandLine reports the arity
+            }
+
+            if (T.TryParse(r.Tokens[0].Value, CultureInfo.InvariantCulture, out var n))
+            {
+                return n;
+            }
+
+            r.AddError($"{name} needs a number, not \"{r.Tokens[0].Value}\"");
+            return default;
+        },
+    };
+
+    private static async Task<int> RunDemoAsync(SampleLogOptions options, double rate, string? workDir, TextWriter stdout)
+    {
         workDir ??= Path.Combine(Path.GetTempPath(), "kivasync-demo-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(workDir);
         var realAccount = AcAccountSettings.FromEnvironment();

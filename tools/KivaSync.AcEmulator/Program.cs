@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using KivaSync.AcEmulator;
 
 // Standalone emulator for the demo:
-//   dotnet run --project tests/KivaSync.AcEmulator -- --urls http://127.0.0.1:5099 --account demo:KEY:1:EVENTKEY
+//   dotnet run --project tools/KivaSync.AcEmulator -- --urls http://127.0.0.1:5099 --account demo:KEY:1:EVENTKEY
 // --account name:apiToken:actid:eventKey[:requestsPerSecond] may repeat. Binds 127.0.0.1 only.
 var port = 5099;
 var accounts = new List<string[]>();

@@ -1,14 +1,8 @@
 using System.Buffers;
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 using KivaSync.Contracts.V1;
 using KivaSync.SystemLog;
-using ContractReason = KivaSync.Contracts.V1.RejectReason;
 
 namespace KivaSync.Shipper;
-
-/// <summary>Limits of one batch.</summary>
-internal readonly record struct BatchLimits(int MaxLines, int MaxBytes, TimeSpan MaxDelay);
 
 /// <summary>
 /// One file the shipper follows, known by its fingerprint. Reading (and everything but <see cref="AdvanceAcked"/>) happens
@@ -16,32 +10,18 @@ internal readonly record struct BatchLimits(int MaxLines, int MaxBytes, TimeSpan
 /// </summary>
 internal sealed class TrackedFile : IDisposable
 {
-    // Per-line protobuf overhead counted against MaxBytes, so many tiny lines still make a bounded message.
-    private const int LineOverheadBytes = 48;
-
     private readonly LineReader _reader;
-    private readonly bool _parseLines;
+    private readonly LineBatch _pending;
     private Source _source;
     private IByteSource? _bytes;
     private long _acked;
-    private readonly LineEncoder _encoder;
-    private readonly byte[] _tenantOnlyParsed;
-    private readonly byte[] _tooLongParsed;
-    private readonly List<StagedLine> _staged = [];
-    private byte[] _staging = [];
-    private int _stagedBytes;
     private bool _pendingOpen;
     private long _pendingStart;
-    private int _pendingLines;
-    private long _pendingBytes;
     private DateTimeOffset _pendingSince;
 
     public TrackedFile(string fingerprint, string path, string tenant, IByteSource bytes, long offset, bool parseLines = false, ArrayPool<byte>? pool = null)
     {
-        _encoder = new LineEncoder(pool);
-        _tenantOnlyParsed = new ParsedEntry { Tenant = tenant }.ToByteArray();
-        _tooLongParsed = new ParsedEntry { Tenant = tenant, RejectReason = ContractReason.TooLong }.ToByteArray();
-        _parseLines = parseLines;
+        _pending = new LineBatch(tenant, parseLines, pool);
         Fingerprint = fingerprint;
         Path = path;
         Tenant = tenant;
@@ -183,12 +163,8 @@ internal sealed class TrackedFile : IDisposable
         {
             _pendingOpen = true;
             _pendingStart = _reader.Position;
-            _pendingLines = 0;
-            _pendingBytes = 0;
             _pendingSince = now;
-            _encoder.Clear();
-            _staged.Clear();
-            _stagedBytes = 0;
+            _pending.Clear();
         }
 
         var final = IsArchive || Finalizing;
@@ -201,8 +177,8 @@ internal sealed class TrackedFile : IDisposable
                 break;
             }
 
-            Add(line, limits, ref counts);
-            full = _pendingLines >= limits.MaxLines || _pendingBytes >= limits.MaxBytes;
+            _pending.Add(line, limits, ref counts);
+            full = _pending.IsFull(limits);
         }
 
         // Counted once per call, not per line: a metric update per line costs as much as reading the line.
@@ -241,13 +217,7 @@ internal sealed class TrackedFile : IDisposable
 
         _pendingOpen = false;
         SentOffset = end;
-        if (_parseLines)
-        {
-            EncodeParsed();
-        }
-
-        var header = new EntryBatch { Source = _source, StartOffset = (ulong)_pendingStart, EndOffset = (ulong)end };
-        return _encoder.ToBatch(header, _pendingLines);
+        return _pending.Finish(new EntryBatch { Source = _source, StartOffset = (ulong)_pendingStart, EndOffset = (ulong)end });
     }
 
     public void Dispose() => DetachSource();
@@ -266,170 +236,5 @@ internal sealed class TrackedFile : IDisposable
         _reader.Reset(SentOffset);
         _pendingOpen = false;
         DetachSource();
-    }
-
-    private void Add(RawLine line, BatchLimits limits, ref ReadCounts counts)
-    {
-        counts.Lines++;
-        counts.Bytes += line.Length;
-        if (_pendingLines == 0)
-        {
-            // One buffer per batch, sized for a full batch plus the line that fills it.
-            _encoder.EnsureCapacity(Math.Min(limits.MaxBytes, 4 * 1024 * 1024) + (64 * 1024));
-        }
-
-        if (line.TooLongSha256 is not null)
-        {
-            counts.TooLong++;
-            _pendingLines++;
-            _pendingBytes += LineOverheadBytes + 32;
-            if (_parseLines)
-            {
-                _staged.Add(new StagedLine(line.Offset, line.Length, -1, 0, line.TooLongSha256));
-            }
-            else
-            {
-                _encoder.WriteLine((ulong)line.Offset, (uint)line.Length, [], line.TooLongSha256, _tooLongParsed);
-            }
-
-            return;
-        }
-
-        var content = line.Content.Span;
-        if (IsBlank(content))
-        {
-            // Blank lines carry no entry: left out, their bytes still covered by the batch's offsets.
-            return;
-        }
-
-        if (!Utf8Repair.IsValid(content))
-        {
-            content = Utf8Repair.Repair(content);
-            counts.Repaired++;
-        }
-
-        _pendingLines++;
-        _pendingBytes += LineOverheadBytes + content.Length;
-        if (_parseLines)
-        {
-            // Parsed when the batch is complete (in parallel), so the raw bytes wait in the staging buffer.
-            Stage(line, content);
-        }
-        else
-        {
-            // The parse is advisory (the service parses the raw bytes itself): off, only the source's tenant is sent.
-            _encoder.WriteLine((ulong)line.Offset, (uint)line.Length, content, [], _tenantOnlyParsed);
-        }
-    }
-
-    private void Stage(RawLine line, ReadOnlySpan<byte> content)
-    {
-        if (_stagedBytes + content.Length > _staging.Length)
-        {
-            Array.Resize(ref _staging, Math.Max(_staging.Length * 2, _stagedBytes + content.Length));
-        }
-
-        content.CopyTo(_staging.AsSpan(_stagedBytes));
-        _staged.Add(new StagedLine(line.Offset, line.Length, _stagedBytes, content.Length, null));
-        _stagedBytes += content.Length;
-    }
-
-    /// <summary>The advisory parse dominates the shipper's CPU; lines are independent, so they are parsed in parallel.</summary>
-    private void EncodeParsed()
-    {
-        var staged = _staged;
-        var staging = _staging;
-        var tenant = Tenant;
-        // Advisory only: the service judges a future ts against its own clock when it processes the line.
-        var now = DateTimeOffset.UtcNow;
-        var parsed = new byte[staged.Count][];
-        void ParseOne(int i)
-        {
-            var line = staged[i];
-            parsed[i] = line.Sha256 is not null
-                ? _tooLongParsed
-                : ToParsed(SystemLogParser.Parse(staging.AsSpan(line.Start, line.Length), tenant, now)).ToByteArray();
-        }
-
-        if (staged.Count < 64)
-        {
-            for (var i = 0; i < staged.Count; i++)
-            {
-                ParseOne(i);
-            }
-        }
-        else
-        {
-            Parallel.For(0, staged.Count, ParseOne);
-        }
-
-        for (var i = 0; i < staged.Count; i++)
-        {
-            var line = staged[i];
-            var raw = line.Sha256 is null ? staging.AsSpan(line.Start, line.Length) : [];
-            _encoder.WriteLine((ulong)line.Offset, (uint)line.FileLength, raw, line.Sha256, parsed[i]);
-        }
-
-        _staged.Clear();
-        _stagedBytes = 0;
-    }
-
-    private static ParsedEntry ToParsed(ParseOutcome outcome)
-    {
-        var parsed = new ParsedEntry { Tenant = outcome.Tenant, RejectReason = (ContractReason)(int)outcome.Reason };
-        if (outcome.Id is { } id)
-        {
-            parsed.Id = id;
-        }
-
-        if (outcome.Entry is { } entry)
-        {
-            parsed.Ts = Timestamp.FromDateTimeOffset(entry.Ts);
-            if (entry.Event is { } name)
-            {
-                parsed.Event = name;
-            }
-
-            if (entry.Customer?.CustomerId is { } customerId)
-            {
-                parsed.CustomerId = customerId;
-            }
-        }
-
-        return parsed;
-    }
-
-    private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept((byte)' ', (byte)'\t', (byte)'\r') < 0;
-
-    /// <summary>A line waiting in the staging buffer for the batch's parse.</summary>
-    private readonly record struct StagedLine(long Offset, int FileLength, int Start, int Length, byte[]? Sha256);
-
-    /// <summary>What one call read, reported to the metrics at its end.</summary>
-    private struct ReadCounts
-    {
-        public long Lines;
-        public long Bytes;
-        public long TooLong;
-        public long Repaired;
-
-        public readonly void Report(ShipperMetrics metrics)
-        {
-            if (Lines == 0)
-            {
-                return;
-            }
-
-            metrics.LinesRead.Add(Lines);
-            metrics.BytesRead.Add(Bytes);
-            if (TooLong > 0)
-            {
-                metrics.LinesTooLong.Add(TooLong);
-            }
-
-            if (Repaired > 0)
-            {
-                metrics.LinesRepaired.Add(Repaired);
-            }
-        }
     }
 }
